@@ -1,0 +1,46 @@
+# make demo: a running demo exchange.  make test: the whole suite (what CI runs).
+# Both install what they need: Debian packages via apt-get when run as root,
+# Python packages into .venv.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := bird2 bgpq4 postgresql iproute2 pmacct chromium
+export IXP_HOME ?= $(CURDIR)/var
+
+.PHONY: test demo system-deps venv lint clean
+
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "warning: not root, cannot install: $$missing (tests needing them will skip)"; \
+		fi; \
+	fi
+
+$(BIN)/ixp: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(BIN)/ixp
+
+test: system-deps venv
+	$(BIN)/ruff check ixp api tests bench migrations
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check ixp api tests bench migrations
+	$(BIN)/ruff format --check ixp api tests bench migrations
+
+demo: system-deps venv
+	$(BIN)/ixp db upgrade
+	$(BIN)/ixp demo load
+	$(BIN)/ixp member list
+
+clean:
+	rm -rf $(VENV) var
