@@ -1,0 +1,1 @@
+"""The ``ixp`` command line (typer): thin wrappers over the service functions."""

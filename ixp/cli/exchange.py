@@ -1,0 +1,98 @@
+"""``ixp exchange ...`` and ``ixp rs ...``: setting up the exchange and its route servers."""
+
+from __future__ import annotations
+
+import typer
+
+from ixp import exchange as service
+from ixp.cli.common import JsonOption, cli_session, emit, handles_errors
+from ixp.settings import get_settings
+
+exchange_app = typer.Typer(help="The exchange and its peering LAN.", no_args_is_help=True)
+rs_app = typer.Typer(help="Route servers: add, list, build configs.", no_args_is_help=True)
+
+_EXCHANGE_COLUMNS = ("name", "country", "asn", "vlan_id", "lan4", "lan6")
+_RS_COLUMNS = ("name", "asn", "router_id", "ipv4", "ipv6", "control_socket")
+
+
+@exchange_app.command("init")
+@handles_errors
+def exchange_init(
+    name: str = typer.Option(..., help="Name of the exchange."),
+    asn: str = typer.Option(..., help="The exchange's own ASN."),
+    lan4: str = typer.Option(None, help="IPv4 subnet of the peering LAN."),
+    lan6: str = typer.Option(None, help="IPv6 subnet of the peering LAN."),
+    country: str = typer.Option("PK", help="ISO 3166 country code."),
+    vlan: int = typer.Option(100, help="VLAN id of the peering LAN."),
+    blackhole4: str = typer.Option(None, help="IPv4 next hop for blackholed routes."),
+    blackhole6: str = typer.Option(None, help="IPv6 next hop for blackholed routes."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create the exchange and its peering LAN."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        created = service.init_exchange(
+            session,
+            name=name,
+            country=country,
+            asn=asn,
+            lan4=lan4,
+            lan6=lan6,
+            vlan_id=vlan,
+            blackhole_ipv4=blackhole4,
+            blackhole_ipv6=blackhole6,
+            allow_lab=settings.allow_lab_asns,
+            actor=settings.actor,
+        )
+        emit(as_json, service.exchange_to_dict(created), "Exchange", _EXCHANGE_COLUMNS)
+
+
+@exchange_app.command("show")
+@handles_errors
+def exchange_show(
+    name: str = typer.Option(None, help="Exchange name (needed when there are several)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Show the exchange."""
+    with cli_session() as session:
+        found = service.get_exchange(session, name)
+        emit(as_json, service.exchange_to_dict(found), "Exchange", _EXCHANGE_COLUMNS)
+
+
+@rs_app.command("add")
+@handles_errors
+def rs_add(
+    name: str = typer.Option(..., help="Short name, e.g. rs1-isb (file and BIRD names)."),
+    asn: str = typer.Option(..., help="The route server's ASN."),
+    router_id: str = typer.Option(..., help="BGP router id (an IPv4 address)."),
+    ipv4: str = typer.Option(None, help="Address on the peering LAN."),
+    ipv6: str = typer.Option(None, help="Address on the peering LAN."),
+    mgmt_host: str = typer.Option(None, help="Management host name for pushes."),
+    socket: str = typer.Option(None, help="BIRD control socket path on the route server."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a route server; every member gets sessions with it."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        rs = service.add_route_server(
+            session,
+            name=name,
+            asn=asn,
+            router_id=router_id,
+            ipv4=ipv4,
+            ipv6=ipv6,
+            mgmt_host=mgmt_host,
+            control_socket=socket,
+            allow_lab=settings.allow_lab_asns,
+            actor=settings.actor,
+        )
+        emit(as_json, service.rs_to_dict(rs), "Route server", _RS_COLUMNS)
+
+
+@rs_app.command("list")
+@handles_errors
+def rs_list(as_json: bool = JsonOption) -> None:
+    """List the route servers."""
+    with cli_session() as session:
+        rows = [service.rs_to_dict(rs) for rs in service.get_exchange(session).route_servers]
+        emit(as_json, rows, "Route servers", _RS_COLUMNS)

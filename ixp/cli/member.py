@@ -1,0 +1,194 @@
+"""``ixp member ...``: onboarding and maintaining members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from ixp import members as service
+from ixp.cli.common import JsonOption, cli_session, emit, handles_errors
+from ixp.settings import get_settings
+
+member_app = typer.Typer(
+    help="Members: add, show, list, change, suspend, remove.", no_args_is_help=True
+)
+
+_COLUMNS = ("asn", "name", "status", "as_set_v4", "ipv4", "ipv6", "max_prefix4", "max_prefix6")
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """Lists joined for the table view."""
+    return {k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in record.items()}
+
+
+@member_app.command("add")
+@handles_errors
+def member_add(
+    asn: str = typer.Option(..., help="The member's ASN."),
+    name: str = typer.Option(..., help="Display name."),
+    max_prefix4: int = typer.Option(..., help="IPv4 max-prefix limit."),
+    max_prefix6: int = typer.Option(..., help="IPv6 max-prefix limit."),
+    legal_name: str = typer.Option(None, help="Legal name (default: the display name)."),
+    as_set: str = typer.Option(None, help="AS-SET for both families (RPSL name)."),
+    as_set_v4: str = typer.Option(None, help="AS-SET for IPv4 only."),
+    as_set_v6: str = typer.Option(None, help="AS-SET for IPv6 only."),
+    ipv4: str = typer.Option(None, help="IPv4 address on the peering LAN."),
+    ipv6: str = typer.Option(None, help="IPv6 address on the peering LAN."),
+    auto_ip: bool = typer.Option(False, "--auto-ip", help="Allocate the addresses not given."),
+    mac: list[str] = typer.Option([], help="MAC address of the member's router (repeatable)."),
+    speed: int = typer.Option(None, help="Port speed in Mbit/s."),
+    status: str = typer.Option("active", help="onboarding, active, suspended or departed."),
+    max_prefix_action: str = typer.Option("restart", help="restart, disable, block or warn."),
+    peeringdb_id: int = typer.Option(None, help="PeeringDB network id."),
+    noc_email: str = typer.Option(None, help="NOC e-mail."),
+    noc_phone: str = typer.Option(None, help="NOC phone."),
+    peering_email: str = typer.Option(None, help="Peering contact e-mail."),
+    blackholing: bool = typer.Option(False, help="Allow RFC 7999 blackholing."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Onboard a member: checks everything, then writes it in one transaction."""
+    settings = get_settings()
+    data = service.MemberInput(
+        asn=asn,
+        name=name,
+        legal_name=legal_name,
+        as_set=as_set,
+        as_set_v4=as_set_v4,
+        as_set_v6=as_set_v6,
+        ipv4=ipv4,
+        ipv6=ipv6,
+        auto_ip=auto_ip,
+        max_prefix4=max_prefix4,
+        max_prefix6=max_prefix6,
+        macs=mac,
+        speed_mbps=speed,
+        status=status,
+        max_prefix_action=max_prefix_action,
+        peeringdb_id=peeringdb_id,
+        noc_email=noc_email,
+        noc_phone=noc_phone,
+        peering_email=peering_email,
+        blackholing=blackholing,
+    )
+    with cli_session(settings) as session:
+        member = service.add_member(
+            session, data, allow_lab=settings.allow_lab_asns, actor=settings.actor
+        )
+        emit(as_json, _flat(service.member_to_dict(member)), "Member added", _COLUMNS)
+
+
+@member_app.command("show")
+@handles_errors
+def member_show(asn: str = typer.Argument(..., help="ASN"), as_json: bool = JsonOption) -> None:
+    """Everything about one member."""
+    with cli_session() as session:
+        record = service.member_to_dict(service.get_member(session, asn))
+        if as_json:
+            emit(True, record, "", ())
+            return
+        flat = _flat(
+            {
+                **record,
+                "route_servers": [
+                    f"{s['name']}({'v4' if s['ipv4'] else ''}{' v6' if s['ipv6'] else ''})"
+                    for s in record["route_servers"]
+                ],
+            }
+        )
+        emit(
+            False,
+            [{"field": k, "value": v} for k, v in flat.items()],
+            f"AS{record['asn']}",
+            ("field", "value"),
+        )
+
+
+@member_app.command("list")
+@handles_errors
+def member_list(
+    status: str = typer.Option(None, help="Only members with this status."),
+    as_json: bool = JsonOption,
+) -> None:
+    """All members of the exchange, by ASN."""
+    with cli_session() as session:
+        rows = [service.member_to_dict(m) for m in service.list_members(session, status=status)]
+        emit(as_json, rows if as_json else [_flat(r) for r in rows], "Members", _COLUMNS)
+
+
+@member_app.command("set")
+@handles_errors
+def member_set(
+    asn: str = typer.Argument(..., help="ASN of the member to change."),
+    name: str = typer.Option(None, help="Display name."),
+    legal_name: str = typer.Option(None, help="Legal name."),
+    as_set: str = typer.Option(None, help="AS-SET for both families."),
+    as_set_v4: str = typer.Option(None, help="AS-SET for IPv4."),
+    as_set_v6: str = typer.Option(None, help="AS-SET for IPv6."),
+    ipv4: str = typer.Option(None, help="New IPv4 address ('' removes it)."),
+    ipv6: str = typer.Option(None, help="New IPv6 address ('' removes it)."),
+    mac: list[str] = typer.Option(None, help="Replace the MAC addresses (repeatable)."),
+    max_prefix4: int = typer.Option(None, help="IPv4 max-prefix limit."),
+    max_prefix6: int = typer.Option(None, help="IPv6 max-prefix limit."),
+    max_prefix_action: str = typer.Option(None, help="restart, disable, block or warn."),
+    status: str = typer.Option(None, help="onboarding, active, suspended or departed."),
+    peeringdb_id: int = typer.Option(None, help="PeeringDB network id."),
+    noc_email: str = typer.Option(None, help="NOC e-mail."),
+    noc_phone: str = typer.Option(None, help="NOC phone."),
+    peering_email: str = typer.Option(None, help="Peering contact e-mail."),
+    blackholing: bool = typer.Option(None, "--blackholing/--no-blackholing", help="RFC 7999."),
+    announcement_control: bool = typer.Option(
+        None, "--announcement-control/--no-announcement-control", help="Honour control communities."
+    ),
+    third_party_next_hop: bool = typer.Option(
+        None, "--third-party-next-hop/--no-third-party-next-hop", help="Allow other next hops."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Change the given fields of a member; the others stay as they are."""
+    settings = get_settings()
+    given = {
+        "name": name,
+        "legal_name": legal_name,
+        "as_set": as_set,
+        "as_set_v4": as_set_v4,
+        "as_set_v6": as_set_v6,
+        "ipv4": ipv4,
+        "ipv6": ipv6,
+        "macs": mac or None,
+        "max_prefix4": max_prefix4,
+        "max_prefix6": max_prefix6,
+        "max_prefix_action": max_prefix_action,
+        "status": status,
+        "peeringdb_id": peeringdb_id,
+        "noc_email": noc_email,
+        "noc_phone": noc_phone,
+        "peering_email": peering_email,
+        "blackholing": blackholing,
+        "announcement_control": announcement_control,
+        "third_party_next_hop": third_party_next_hop,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    with cli_session(settings) as session:
+        member = service.update_member(session, asn, changes, actor=settings.actor)
+        emit(as_json, _flat(service.member_to_dict(member)), "Member changed", _COLUMNS)
+
+
+@member_app.command("suspend")
+@handles_errors
+def member_suspend(asn: str = typer.Argument(..., help="ASN"), as_json: bool = JsonOption) -> None:
+    """Suspend a member: its sessions are left out of the next build."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        member = service.suspend_member(session, asn, actor=settings.actor)
+        emit(as_json, _flat(service.member_to_dict(member)), "Member suspended", _COLUMNS)
+
+
+@member_app.command("remove")
+@handles_errors
+def member_remove(asn: str = typer.Argument(..., help="ASN"), as_json: bool = JsonOption) -> None:
+    """Remove a member and free its addresses (the audit log keeps its record)."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        record = service.remove_member(session, asn, actor=settings.actor)
+        emit(as_json, _flat(record), "Member removed", _COLUMNS)

@@ -1,0 +1,198 @@
+"""The exchange, its peering LAN and its route servers: set up once, read everywhere."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ixp import addressing, audit, validate
+from ixp.db import transaction
+from ixp.errors import Conflict, NotFound, ValidationError
+from ixp.models import Exchange, Member, PeeringLan, RouteServer, RsSession
+
+# Route-server names become file names and BIRD identifiers: keep them plain.
+_RS_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+def exchange_to_dict(exchange: Exchange) -> dict[str, Any]:
+    """The exchange as plain data (JSON output, audit log)."""
+    lan = exchange.lans[0] if exchange.lans else None
+    return {
+        "name": exchange.name,
+        "country": exchange.country,
+        "asn": exchange.asn,
+        "url": exchange.url,
+        "vlan_id": lan.vlan_id if lan else None,
+        "lan4": lan.ipv4_prefix if lan else None,
+        "lan6": lan.ipv6_prefix if lan else None,
+        "blackhole_ipv4": exchange.blackhole_ipv4,
+        "blackhole_ipv6": exchange.blackhole_ipv6,
+    }
+
+
+def rs_to_dict(rs: RouteServer) -> dict[str, Any]:
+    """A route server as plain data."""
+    return {
+        "name": rs.name,
+        "asn": rs.asn,
+        "router_id": rs.router_id,
+        "ipv4": rs.ipv4,
+        "ipv6": rs.ipv6,
+        "mgmt_host": rs.mgmt_host,
+        "control_socket": rs.control_socket,
+    }
+
+
+def get_exchange(session: Session, name: str | None = None) -> Exchange:
+    """The named exchange, or the only one when no name is given."""
+    if name is not None:
+        exchange = session.scalar(select(Exchange).where(Exchange.name == name))
+        if exchange is None:
+            raise NotFound(f"exchange: {name!r} does not exist")
+        return exchange
+    exchanges = list(session.scalars(select(Exchange).order_by(Exchange.id).limit(2)))
+    if not exchanges:
+        raise NotFound("exchange: none exists yet; run 'ixp exchange init' first")
+    if len(exchanges) > 1:
+        raise ValidationError("exchange", None, "must be named: this database holds several")
+    return exchanges[0]
+
+
+def peering_lan(exchange: Exchange) -> PeeringLan:
+    """The exchange's peering LAN (the first, when it has several)."""
+    if not exchange.lans:
+        raise NotFound(f"peering LAN: exchange {exchange.name!r} has none")
+    return exchange.lans[0]
+
+
+def init_exchange(
+    session: Session,
+    *,
+    name: str,
+    country: str,
+    asn: int | str,
+    lan4: str | None,
+    lan6: str | None,
+    vlan_id: int = 100,
+    blackhole_ipv4: str | None = None,
+    blackhole_ipv6: str | None = None,
+    url: str | None = None,
+    allow_lab: bool = False,
+    actor: str = "cli",
+) -> Exchange:
+    """Create an exchange with its peering LAN."""
+    name = validate.text(name, "name", max_length=200)
+    code = validate.country(country)
+    number = validate.asn(asn, "asn", allow_lab=allow_lab)
+    if lan4 is None and lan6 is None:
+        raise ValidationError("lan4", None, "or lan6 must be given")
+    net4 = validate.network(lan4, "lan4", 4) if lan4 else None
+    net6 = validate.network(lan6, "lan6", 6) if lan6 else None
+    if net4 is not None and not 8 <= net4.prefixlen <= 30:
+        raise ValidationError("lan4", lan4, "must be between /8 and /30")
+    if net6 is not None and not 32 <= net6.prefixlen <= 120:
+        raise ValidationError("lan6", lan6, "must be between /32 and /120")
+    if not 1 <= vlan_id <= 4094:
+        raise ValidationError("vlan_id", vlan_id, "must be from 1 to 4094")
+    if session.scalar(select(Exchange.id).where(Exchange.name == name)) is not None:
+        raise Conflict(f"name: exchange {name!r} already exists")
+    exchange = Exchange(name=name, country=code, asn=number, url=url)
+    lan = PeeringLan(
+        name=f"{name} peering LAN",
+        vlan_id=vlan_id,
+        ipv4_prefix=str(net4.cidr) if net4 else None,
+        ipv6_prefix=str(net6.cidr) if net6 else None,
+    )
+    exchange.lans.append(lan)
+    exchange.blackhole_ipv4 = (
+        addressing.check_in_lan(blackhole_ipv4, "blackhole_ipv4", lan, 4)
+        if blackhole_ipv4
+        else None
+    )
+    exchange.blackhole_ipv6 = (
+        addressing.check_in_lan(blackhole_ipv6, "blackhole_ipv6", lan, 6)
+        if blackhole_ipv6
+        else None
+    )
+    with transaction(session):
+        session.add(exchange)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="create",
+            entity="exchange",
+            key=name,
+            after=exchange_to_dict(exchange),
+        )
+    return exchange
+
+
+def add_route_server(
+    session: Session,
+    *,
+    name: str,
+    asn: int | str,
+    router_id: str,
+    ipv4: str | None,
+    ipv6: str | None,
+    mgmt_host: str | None = None,
+    control_socket: str | None = None,
+    exchange: Exchange | None = None,
+    allow_lab: bool = False,
+    actor: str = "cli",
+) -> RouteServer:
+    """Add a route server on the exchange's peering LAN; existing members get sessions with it."""
+    exchange = exchange or get_exchange(session)
+    lan = peering_lan(exchange)
+    if not _RS_NAME.match(name):
+        raise ValidationError("name", name, "must be lower-case letters, digits and '-' (max 31)")
+    number = validate.asn(asn, "asn", allow_lab=allow_lab)
+    rid = str(validate.address(router_id, "router_id", 4))
+    addr4 = addressing.check_in_lan(ipv4, "ipv4", lan, 4) if ipv4 else None
+    addr6 = addressing.check_in_lan(ipv6, "ipv6", lan, 6) if ipv6 else None
+    if addr4 is None and addr6 is None:
+        raise ValidationError("ipv4", None, "or ipv6 must be given")
+    if any(rs.name == name for rs in exchange.route_servers):
+        raise Conflict(f"name: route server {name!r} already exists")
+    for family, addr in ((4, addr4), (6, addr6)):
+        if addr:
+            addressing.check_free(session, addr, f"ipv{family}", lan, family)
+    rs = RouteServer(
+        exchange=exchange,
+        lan=lan,
+        name=name,
+        asn=number,
+        router_id=rid,
+        ipv4=addr4,
+        ipv6=addr6,
+        mgmt_host=mgmt_host,
+        control_socket=control_socket or f"/run/bird/{name}.ctl",
+    )
+    with transaction(session):
+        session.add(rs)
+        session.flush()
+        members = session.scalars(select(Member).where(Member.exchange_id == exchange.id))
+        for member in members:
+            session.add(RsSession(member=member, route_server=rs))
+        audit.record(
+            session,
+            actor=actor,
+            action="create",
+            entity="route_server",
+            key=name,
+            after=rs_to_dict(rs),
+        )
+    return rs
+
+
+def get_route_server(session: Session, name: str, exchange: Exchange | None = None) -> RouteServer:
+    """A route server by name."""
+    exchange = exchange or get_exchange(session)
+    for rs in exchange.route_servers:
+        if rs.name == name:
+            return rs
+    raise NotFound(f"route server: {name!r} does not exist")
