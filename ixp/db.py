@@ -21,7 +21,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
-    """SQLite ignores foreign keys unless told per connection; WAL lets readers run during writes."""
+    """SQLite ignores foreign keys unless told per connection; WAL lets readers run alongside."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -21,7 +21,9 @@ class Exchange(Base):
     blackhole_ipv6: Mapped[str | None] = mapped_column(String(64))
     url: Mapped[str | None] = mapped_column(String(500))
 
-    lans: Mapped[list[PeeringLan]] = relationship(back_populates="exchange", order_by="PeeringLan.id")
+    lans: Mapped[list[PeeringLan]] = relationship(
+        back_populates="exchange", order_by="PeeringLan.id"
+    )
     sites: Mapped[list[Site]] = relationship(back_populates="exchange", order_by="Site.id")
     route_servers: Mapped[list[RouteServer]] = relationship(
         back_populates="exchange", order_by="RouteServer.name"

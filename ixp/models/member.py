@@ -141,9 +141,7 @@ class RsSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    route_server_id: Mapped[int] = mapped_column(
-        ForeignKey("route_servers.id", ondelete="CASCADE")
-    )
+    route_server_id: Mapped[int] = mapped_column(ForeignKey("route_servers.id", ondelete="CASCADE"))
     ipv4_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     ipv6_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
