@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ixp import validate
 from ixp.errors import Conflict, ValidationError
-from ixp.models import Exchange, LanAddress, PeeringLan, RouteServer
+from ixp.models import Exchange, LanAddress, Member, PeeringLan, RouteServer
 
 
 def lan_subnet(lan: PeeringLan, family: int) -> netaddr.IPNetwork:
@@ -45,12 +45,12 @@ def reserved_addresses(session: Session, lan: PeeringLan, family: int) -> dict[s
     if blackhole:
         taken[blackhole] = "the blackhole next hop"
     rows = session.execute(
-        select(LanAddress.address, LanAddress.member_id).where(
-            LanAddress.lan_id == lan.id, LanAddress.family == family
-        )
+        select(LanAddress.address, Member.asn)
+        .join(Member, Member.id == LanAddress.member_id)
+        .where(LanAddress.lan_id == lan.id, LanAddress.family == family)
     )
-    for addr, member_id in rows:
-        taken[addr] = f"member #{member_id}"
+    for addr, asn in rows:
+        taken[addr] = f"AS{asn}"
     return taken
 
 

@@ -300,7 +300,7 @@ def _replace_address(session: Session, member: Member, family: int, value: str |
             member.addresses.remove(address)
         return
     address = addressing.check_in_lan(value, name, lan, family)
-    addressing.check_free(session, address, name, lan, family, owner=f"member #{member.id}")
+    addressing.check_free(session, address, name, lan, family, owner=f"AS{member.asn}")
     for old in current:
         member.addresses.remove(old)
     session.flush()

@@ -1,0 +1,203 @@
+"""Onboarding as an operator does it: good input is stored, bad input changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from ixp import exchange, members
+from ixp.errors import Conflict, IxpError, NotFound, ValidationError
+from ixp.models import AuditEntry, Member, MemberStatus
+from tests.dbsnapshot import snapshot
+
+
+@pytest.fixture
+def ix(session: Session) -> Session:
+    """An exchange with two route servers, as the CLI would set it up."""
+    exchange.init_exchange(
+        session,
+        name="PKIX Test",
+        country="pk",
+        asn=38195,
+        lan4="185.1.10.0/24",
+        lan6="2001:7f8:1::/64",
+        blackhole_ipv4="185.1.10.66",
+        blackhole_ipv6="2001:7f8:1::66",
+    )
+    exchange.add_route_server(
+        session,
+        name="rs1-isb",
+        asn=38195,
+        router_id="185.1.10.1",
+        ipv4="185.1.10.1",
+        ipv6="2001:7f8:1::1",
+    )
+    exchange.add_route_server(
+        session,
+        name="rs2-khi",
+        asn=38195,
+        router_id="185.1.10.2",
+        ipv4="185.1.10.2",
+        ipv6="2001:7f8:1::2",
+    )
+    return session
+
+
+def member_input(**overrides: Any) -> members.MemberInput:
+    values: dict[str, Any] = {
+        "asn": 38193,
+        "name": "Nayatel",
+        "as_set": "AS-NAYATEL",
+        "max_prefix4": 100,
+        "max_prefix6": 20,
+        "auto_ip": True,
+        "macs": ["00:11:22:33:44:55"],
+    }
+    values.update(overrides)
+    return members.MemberInput(**values)
+
+
+def test_a_new_member_gets_addresses_sessions_and_an_audit_entry(ix: Session) -> None:
+    member = members.add_member(ix, member_input())
+    record = members.member_to_dict(member)
+    assert record["ipv4"] == ["185.1.10.3"]
+    assert record["ipv6"] == ["2001:7f8:1::9531:1"]
+    assert record["as_set_v4"] == record["as_set_v6"] == "AS-NAYATEL"
+    assert [s["name"] for s in record["route_servers"]] == ["rs1-isb", "rs2-khi"]
+    entry = ix.scalars(select(AuditEntry).where(AuditEntry.entity == "member")).one()
+    assert (entry.action, entry.entity_key, entry.before) == ("create", "AS38193", None)
+    assert entry.after == record
+
+
+def test_free_text_names_are_stored_exactly_as_given(ix: Session) -> None:
+    name = 'ناياٹیل "Nayatel" & Sons {rs}; */ drop'
+    members.add_member(ix, member_input(name=name))
+    ix.expire_all()
+    assert members.get_member(ix, 38193).display_name == name
+
+
+def test_auto_ip_skips_addresses_already_taken(ix: Session) -> None:
+    members.add_member(ix, member_input(asn=9541, auto_ip=False, ipv4="185.1.10.3", macs=[]))
+    second = members.add_member(ix, member_input())
+    assert members.member_to_dict(second)["ipv4"] == ["185.1.10.4"]
+
+
+def test_route_servers_added_later_get_sessions_with_existing_members(ix: Session) -> None:
+    members.add_member(ix, member_input())
+    exchange.add_route_server(
+        ix, name="rs3-lhe", asn=38195, router_id="185.1.10.5", ipv4="185.1.10.5", ipv6=None
+    )
+    names = [
+        s["name"] for s in members.member_to_dict(members.get_member(ix, 38193))["route_servers"]
+    ]
+    assert names == ["rs1-isb", "rs2-khi", "rs3-lhe"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"asn": 64500}, "asn: 64500 is a documentation ASN (RFC 5398); allowed only for lab use"),
+        ({"asn": 23456}, "asn: 23456 is AS_TRANS (RFC 6793)"),
+        (
+            {"ipv4": "185.1.11.7", "auto_ip": False},
+            "ipv4: '185.1.11.7' is outside the peering LAN 185.1.10.0/24",
+        ),
+        ({"ipv4": "185.1.10.0"}, "ipv4: '185.1.10.0' is the network address of 185.1.10.0/24"),
+        (
+            {"ipv4": "185.1.10.255"},
+            "ipv4: '185.1.10.255' is the broadcast address of 185.1.10.0/24",
+        ),
+        ({"ipv4": "185.1.10.1"}, "ipv4: '185.1.10.1' is already used by route server rs1-isb"),
+        ({"ipv4": "185.1.10.66"}, "ipv4: '185.1.10.66' is already used by the blackhole next hop"),
+        (
+            {"ipv6": "2001:7f8:2::5"},
+            "ipv6: '2001:7f8:2::5' is outside the peering LAN 2001:7f8:1::/64",
+        ),
+        ({"ipv6": "185.1.10.9"}, "ipv6: '185.1.10.9' is not an IPv6 address"),
+        ({"as_set": "AS-FOO BAR"}, "as_set: 'AS-FOO BAR' is not a valid AS-SET name"),
+        ({"as_set": "AS-FOO;"}, "as_set: 'AS-FOO;' is not a valid AS-SET name"),
+        ({"macs": ["00:11:22:33:44"]}, "mac: '00:11:22:33:44' is not a MAC address"),
+        ({"max_prefix4": 0}, "max_prefix4: 0 must be a whole number from 1 to 10000000"),
+        (
+            {"status": "gone"},
+            "status: 'gone' must be one of onboarding, active, suspended, departed",
+        ),
+        ({"noc_email": "noc at x"}, "noc_email: 'noc at x' is not an e-mail address"),
+        ({"name": "  "}, "name: '  ' must not be empty"),
+        (
+            {"ipv4": None, "ipv6": None, "auto_ip": False},
+            "ipv4: None or ipv6 must be given (or use auto_ip)",
+        ),
+    ],
+)
+def test_bad_input_is_refused_with_field_and_value_and_changes_nothing(
+    ix: Session, engine: Engine, overrides: dict[str, Any], message: str
+) -> None:
+    before = snapshot(engine)
+    with pytest.raises((ValidationError, Conflict)) as caught:
+        members.add_member(ix, member_input(**overrides))
+    assert str(caught.value) == message
+    assert snapshot(engine) == before
+
+
+def test_duplicates_are_conflicts_and_change_nothing(ix: Session, engine: Engine) -> None:
+    members.add_member(ix, member_input())
+    before = snapshot(engine)
+    cases = [
+        (member_input(), "asn: AS38193 is already a member of PKIX Test"),
+        (
+            member_input(asn=9541, ipv4="185.1.10.3", macs=[]),
+            "ipv4: '185.1.10.3' is already used by AS38193",
+        ),
+        (member_input(asn=9541), "mac: '00:11:22:33:44:55' is already used by AS38193"),
+    ]
+    for data, message in cases:
+        with pytest.raises(Conflict) as caught:
+            members.add_member(ix, data)
+        assert str(caught.value) == message
+        assert snapshot(engine) == before
+
+
+def test_update_changes_only_the_given_fields_and_audits_before_and_after(ix: Session) -> None:
+    members.add_member(ix, member_input())
+    members.update_member(ix, 38193, {"max_prefix4": 250, "ipv4": "185.1.10.40", "macs": []})
+    record = members.member_to_dict(members.get_member(ix, 38193))
+    assert (record["max_prefix4"], record["ipv4"], record["macs"]) == (250, ["185.1.10.40"], [])
+    assert record["max_prefix6"] == 20
+    entry = ix.scalars(select(AuditEntry).where(AuditEntry.action == "update")).one()
+    assert entry.before is not None and entry.before["max_prefix4"] == 100
+    assert entry.after == record
+
+
+def test_failed_update_changes_nothing(ix: Session, engine: Engine) -> None:
+    members.add_member(ix, member_input())
+    members.add_member(ix, member_input(asn=9541, macs=[]))
+    before = snapshot(engine)
+    bad = [
+        {"max_prefix4": 50, "ipv4": "185.1.10.3"},
+        {"max_prefix4": 50, "ipv4": "", "ipv6": ""},
+        {"max_prefix4": 50, "macs": ["00:11:22:33:44:55"]},
+        {"max_prefix4": 50, "colour": "red"},
+    ]
+    for changes in bad:
+        with pytest.raises(IxpError):
+            members.update_member(ix, 9541, changes)
+        ix.expire_all()
+        assert snapshot(engine) == before
+
+
+def test_suspend_and_remove(ix: Session) -> None:
+    members.add_member(ix, member_input())
+    assert members.suspend_member(ix, "AS38193").status is MemberStatus.suspended
+    assert members.list_members(ix, status="active") == []
+    members.remove_member(ix, 38193)
+    assert ix.scalars(select(Member)).all() == []
+    with pytest.raises(NotFound, match="member: AS38193 is not a member of PKIX Test"):
+        members.get_member(ix, 38193)
+    # The freed address can be given to the next member.
+    assert members.member_to_dict(members.add_member(ix, member_input(asn=9541)))["ipv4"] == [
+        "185.1.10.3"
+    ]
