@@ -30,12 +30,12 @@ $(BIN)/ixp: pyproject.toml
 venv: $(BIN)/ixp
 
 test: system-deps venv
-	$(BIN)/ruff check ixp api tests bench migrations
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 lint: venv
-	$(BIN)/ruff check ixp api tests bench migrations
-	$(BIN)/ruff format --check ixp api tests bench migrations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 demo: system-deps venv
 	$(BIN)/ixp db upgrade
