@@ -52,13 +52,23 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(session: Session) -> Iterator[Session]:
-    """Commit everything done inside at once, or nothing if anything raises."""
+    """Commit everything done inside at once, or nothing if anything raises.
+
+    Nested uses join the outermost one, so a bulk operation (an IX-F import
+    calling ``add_member`` per member) commits once or not at all.
+    """
+    depth = session.info.get("ixp_transaction_depth", 0)
+    session.info["ixp_transaction_depth"] = depth + 1
     try:
         yield session
-        session.commit()
+        if depth == 0:
+            session.commit()
     except BaseException:
-        session.rollback()
+        if depth == 0:
+            session.rollback()
         raise
+    finally:
+        session.info["ixp_transaction_depth"] = depth
 
 
 def alembic_config(engine: Engine) -> Any:

@@ -315,7 +315,9 @@ def update_member(
     exchange: Exchange | None = None,
     actor: str = "cli",
 ) -> Member:
-    """Change some fields of a member; ``ipv4``/``ipv6``/``macs``/``as_set`` are handled too.
+    """Change some fields of a member; ``ipv4``/``ipv6``/``macs``/``as_set`` are handled too,
+    as are ``speed_mbps`` (of its first connection) and ``rs_ipv4``/``rs_ipv6`` (its
+    sessions with every route server).
 
     An empty string for ``ipv4`` or ``ipv6`` removes that address.
     """
@@ -328,6 +330,11 @@ def update_member(
         changes.setdefault("as_set_v6", both)
     addresses = {f: changes.pop(f"ipv{f}") for f in (4, 6) if f"ipv{f}" in changes}
     macs = changes.pop("macs", None)
+    rs_flags = {
+        f: _flag(changes.pop(f"rs_ipv{f}"), f"rs_ipv{f}") for f in (4, 6) if f"rs_ipv{f}" in changes
+    }
+    speed_given = "speed_mbps" in changes
+    speed = _optional(_speed)(changes.pop("speed_mbps", None), "speed_mbps")
     columns = _normalise_columns(changes)
     new_macs = sorted({validate.mac(m) for m in macs}) if macs is not None else None
     for mac in new_macs or ():
@@ -342,6 +349,11 @@ def update_member(
             connection.macs.clear()
             session.flush()
             connection.macs.extend(MacAddress(mac=m) for m in new_macs)
+        if speed_given:
+            member.connections[0].speed_mbps = speed
+        for rs_session in member.rs_sessions:
+            rs_session.ipv4_enabled = rs_flags.get(4, rs_session.ipv4_enabled)
+            rs_session.ipv6_enabled = rs_flags.get(6, rs_session.ipv6_enabled)
         if not member.addresses:
             raise ValidationError("ipv4", None, "or ipv6 must remain: a member needs an address")
         session.flush()
