@@ -3,6 +3,7 @@
 from ixp.models.audit import AuditEntry
 from ixp.models.base import Base
 from ixp.models.exchange import Exchange, PeeringLan, Port, RouteServer, Site, Switch
+from ixp.models.irr import IrrDataState, IrrPrefixData
 from ixp.models.member import (
     Connection,
     LanAddress,
@@ -12,12 +13,17 @@ from ixp.models.member import (
     MemberStatus,
     RsSession,
 )
+from ixp.models.monitor import Alert, ReachSample, RirDelegation, SessionEvent, SessionState
+from ixp.models.rpki import RpkiLoad, RpkiRoa
 
 __all__ = [
+    "Alert",
     "AuditEntry",
     "Base",
     "Connection",
     "Exchange",
+    "IrrDataState",
+    "IrrPrefixData",
     "LanAddress",
     "MacAddress",
     "MaxPrefixAction",
@@ -25,8 +31,14 @@ __all__ = [
     "MemberStatus",
     "PeeringLan",
     "Port",
+    "ReachSample",
+    "RirDelegation",
     "RouteServer",
+    "RpkiLoad",
+    "RpkiRoa",
     "RsSession",
+    "SessionEvent",
+    "SessionState",
     "Site",
     "Switch",
 ]

@@ -1,0 +1,1 @@
+"""RPKI data: ROAs (VRPs) loaded from a validator's JSON export, replaced whole per load."""
