@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -35,13 +35,18 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="IXP_", extra="ignore")
 
-    home: Path = Field(default=Path("var"), description="Data directory (database, caches, builds).")
+    home: Path = Field(
+        default=Path("var"), description="Data directory (database, caches, builds)."
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default is a SQLite file under home."
     )
     actor: str = Field(default="cli", description="Name written to the audit log for changes.")
     allow_lab_asns: bool = Field(
         default=False, description="Accept private/documentation ASNs as members (lab use only)."
+    )
+    ixf_id: int = Field(
+        default=0, description="The exchange's id in the IX-F database (IXPDB), for IX-F exports."
     )
 
     irr_bgpq4_path: str = "bgpq4"
@@ -50,6 +55,10 @@ class Settings(BaseSettings):
     irr_timeout_seconds: float = 120.0
     irr_max_growth_factor: float = 10.0
     irr_max_prefixes: int = 100_000
+    irr_hold_min_prefixes: int = 10
+    irr_max_depth: int = 20
+    irr_max_asns: int = 50_000
+    rpki_max_shrink_percent: float = 20.0
 
     rpki_rtr_host: str | None = None
     rpki_rtr_port: int = 3323
@@ -57,6 +66,55 @@ class Settings(BaseSettings):
     bird_path: str = "bird"
     birdc_path: str = "birdc"
     bird_timeout_seconds: float = 120.0
+
+    lab_exabgp_path: str | None = Field(
+        default=None, description="ExaBGP binary for the lab; None: this Python's exabgp module."
+    )
+    lab_routes_per_member: int = Field(
+        default=20, description="Registered prefixes per family each lab member announces."
+    )
+
+    # The monitor (issue 4).
+    monitor_interval_seconds: float = Field(default=30.0, description="Session check period.")
+    monitor_reach_interval_seconds: float = Field(default=300.0, description="Reach sample period.")
+    monitor_backoff_max_seconds: float = Field(default=60.0, description="Longest retry wait.")
+    monitor_session_down_minutes: float = Field(default=10.0, description="Down alert after.")
+    monitor_max_prefix_warn: float = Field(default=0.8, description="Max-prefix warning share.")
+    monitor_prefix_jump_ratio: float = Field(default=0.5, description="Prefix jump event share.")
+    monitor_prefix_jump_min: int = Field(default=10, description="Smallest prefix jump event.")
+    monitor_exabgp_path: str | None = Field(
+        default=None, description="ExaBGP binary of the collector; None: this Python's exabgp."
+    )
+    monitor_collector_namespace: str | None = Field(
+        default=None, description="Run the collector's ExaBGP in this netns (lab); None: here."
+    )
+    monitor_metrics_address: str = "127.0.0.1"
+    monitor_metrics_port: int = Field(default=9324, description="/metrics port; 0: disabled.")
+    smtp_host: str | None = Field(default=None, description="SMTP relay; None: no alert e-mail.")
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "ixp-monitor@localhost"
+
+    # Route-server policy knobs (issue 3); the rest of the policy is fixed by the RFCs.
+    rs_min_prefix_length_v4: int = 8
+    rs_max_prefix_length_v4: int = 24
+    rs_min_prefix_length_v6: int = 16
+    rs_max_prefix_length_v6: int = 48
+    rs_max_as_path_length: int = 32
+    # fmt: off
+    rs_transit_free_asns: list[int] = Field(
+        default=[174, 209, 286, 701, 1239, 1299, 2828, 2914, 3257, 3320, 3356, 3491, 5511,
+                 6453, 6461, 6762, 6830, 7018, 12956],
+        description="Networks that never reach an IXP route server behind a member (tier 1).",
+    )
+    # fmt: on
+    collector_asn: int = Field(
+        default=4_200_000_000, description="ASN of the monitor's collector peer."
+    )
+    collector_ipv4: str | None = Field(default=None, description="Collector address; None: none.")
+    collector_ipv6: str | None = Field(default=None, description="Collector address; None: none.")
 
     @property
     def effective_database_url(self) -> str:

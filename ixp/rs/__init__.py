@@ -1,0 +1,1 @@
+"""Route-server configuration: database -> context -> BIRD 2 config -> parse check."""

@@ -1,0 +1,260 @@
+"""Database -> ``RsContext``: what one route server's configuration is made of.
+
+Only active members get sessions, only in the families their ``RsSession``
+enables and where both the member and the route server have a LAN address. A
+member without registry data is left out (never given an empty or open filter)
+and listed with the reason; a member whose registry update is held keeps its
+last good data, and the build report says so.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ixp.errors import ValidationError
+from ixp.irr.service import irr_for_members
+from ixp.irr.types import IrrData, PrefixEntry
+from ixp.models import Member, MemberStatus, RouteServer
+from ixp.rpki.service import current_roas
+from ixp.rs.types import (
+    Collector,
+    Excluded,
+    Limits,
+    MemberPolicy,
+    PrefixRule,
+    RoaLike,
+    RpkiSource,
+    RsContext,
+)
+from ixp.rs.types import Session as RsSessionCtx
+from ixp.settings import Settings
+
+# Prefix text that can only ever be a prefix in BIRD syntax: registry and validator
+# data reach the config as bare tokens, so anything else is refused, not escaped.
+_PREFIX_LIST = {
+    4: re.compile(r"(?:[0-9.]{7,15}/\d{1,2})(?:\n[0-9.]{7,15}/\d{1,2})*"),
+    6: re.compile(
+        r"(?:[0-9a-fA-F.]*:[0-9a-fA-F:.]*/\d{1,3})(?:\n[0-9a-fA-F.]*:[0-9a-fA-F:.]*/\d{1,3})*"
+    ),
+}
+_FAMILY_BITS = {4: 32, 6: 128}
+
+
+@dataclass(frozen=True)
+class IrrNote:
+    """Registry data state worth telling the operator about, per member (not part of the config)."""
+
+    asn: int
+    as_set: str
+    source: str
+    held: bool
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ContextResult:
+    """A route server's context plus the registry notes the build report shows."""
+
+    context: RsContext
+    irr_notes: tuple[IrrNote, ...]
+
+
+def protocol_name(asn: int, family: int, index: int) -> str:
+    """The BIRD protocol name of a member session, e.g. ``AS64500_v4_1`` (well under 64 chars)."""
+    return f"AS{asn}_v{family}_{index}"
+
+
+def _address(value: str | None, family: int, field: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        parsed = ipaddress.ip_address(value)
+    except ValueError:
+        raise ValidationError(field, value, "is not an IP address") from None
+    if parsed.version != family:
+        raise ValidationError(field, value, f"is not an IPv{family} address")
+    return str(parsed)
+
+
+def _network(value: str | None, field: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise ValidationError(field, value, "is not a network") from None
+
+
+def _prefix_lengths(prefixes: list[str], family: int, field: str) -> list[int]:
+    """The lengths of registry/validator prefixes, refusing any text that is not a plain prefix.
+
+    The whole list is matched by one regular expression (a million prefixes in a
+    fraction of a second); only a failing list is searched for the culprit.
+    """
+    if prefixes and not _PREFIX_LIST[family].fullmatch("\n".join(prefixes)):
+        culprit = next(p for p in prefixes if not _PREFIX_LIST[family].fullmatch(p))
+        raise ValidationError(field, culprit, f"is not an IPv{family} prefix")
+    lengths = [int(p[p.rindex("/") + 1 :]) for p in prefixes]
+    if lengths and max(lengths) > _FAMILY_BITS[family]:
+        culprit = prefixes[lengths.index(max(lengths))]
+        raise ValidationError(field, culprit, "has a prefix length beyond the address size")
+    return lengths
+
+
+def _rules(entries: Sequence[PrefixEntry], family: int, asn: int) -> tuple[PrefixRule, ...]:
+    """The member's prefixes in the registry layer's (sorted, deduplicated) order, checked."""
+    prefixes = [e.prefix for e in entries]
+    lengths = _prefix_lengths(prefixes, family, f"irr prefix of AS{asn}")
+    bits = _FAMILY_BITS[family]
+    return tuple(
+        PrefixRule(e.prefix, length, min(max(e.max_length, length), bits))
+        for e, length in zip(entries, lengths, strict=True)
+    )
+
+
+def _roas(session: Session) -> tuple[RoaLike, ...]:
+    """The stored ROAs in the service's (address) order, each checked to be a plain prefix."""
+    roas = current_roas(session)
+    for family in (4, 6):
+        subset = [r for r in roas if (":" in r.prefix) == (family == 6)]
+        lengths = _prefix_lengths([r.prefix for r in subset], family, "roa prefix")
+        bits = _FAMILY_BITS[family]
+        for roa, length in zip(subset, lengths, strict=True):
+            if not length <= roa.max_length <= bits:
+                raise ValidationError("roa max_length", roa.max_length, f"invalid for {roa.prefix}")
+    return tuple(roas)
+
+
+def limits_from(settings: Settings) -> Limits:
+    """The settable policy limits."""
+    return Limits(
+        min_length_v4=settings.rs_min_prefix_length_v4,
+        max_length_v4=settings.rs_max_prefix_length_v4,
+        min_length_v6=settings.rs_min_prefix_length_v6,
+        max_length_v6=settings.rs_max_prefix_length_v6,
+        max_as_path_length=settings.rs_max_as_path_length,
+        transit_free_asns=tuple(sorted(set(settings.rs_transit_free_asns))),
+    )
+
+
+def _collector(settings: Settings, rs: RouteServer) -> Collector | None:
+    ipv4 = _address(settings.collector_ipv4, 4, "collector_ipv4") if rs.ipv4 else None
+    ipv6 = _address(settings.collector_ipv6, 6, "collector_ipv6") if rs.ipv6 else None
+    if ipv4 is None and ipv6 is None:
+        return None
+    return Collector(asn=settings.collector_asn, ipv4=ipv4, ipv6=ipv6)
+
+
+def _sessions(member: Member, rs: RouteServer) -> tuple[RsSessionCtx, ...]:
+    link = next((s for s in member.rs_sessions if s.route_server_id == rs.id), None)
+    if link is None:
+        return ()
+    enabled = {4: link.ipv4_enabled and rs.ipv4, 6: link.ipv6_enabled and rs.ipv6}
+    limits = {4: member.max_prefix_v4, 6: member.max_prefix_v6}
+    sessions = []
+    for family in (4, 6):
+        if not enabled[family]:
+            continue
+        addresses = sorted(
+            ipaddress.ip_address(a.address)
+            for a in member.addresses
+            if a.family == family and a.lan_id == rs.lan_id
+        )
+        local = _address(rs.ipv4 if family == 4 else rs.ipv6, family, f"ipv{family}")
+        assert local is not None
+        sessions.extend(
+            RsSessionCtx(
+                name=protocol_name(member.asn, family, index),
+                family=family,
+                neighbor=str(address),
+                local=local,
+                max_prefix=limits[family],
+            )
+            for index, address in enumerate(addresses, start=1)
+        )
+    return tuple(sessions)
+
+
+def _exclusion(member: Member, sessions: tuple[RsSessionCtx, ...], irr: IrrData | None) -> str:
+    """Why a member cannot be configured ('' when it can)."""
+    if member.status is not MemberStatus.active:
+        return f"status is {member.status.value}"
+    if not sessions:
+        return "no enabled session: no LAN address in an enabled address family"
+    if irr is None:
+        return "no registry data yet (run ixp irr sync)"
+    if irr.fetched_at is None:
+        return "registry data held for approval before any good data was stored"
+    return ""
+
+
+def _policy(member: Member, sessions: tuple[RsSessionCtx, ...], irr: IrrData) -> MemberPolicy:
+    return MemberPolicy(
+        asn=member.asn,
+        display_name=member.display_name,
+        legal_name=member.legal_name,
+        as_set=irr.as_set,
+        origin_asns=tuple(sorted(set(irr.asns))),
+        prefixes_v4=_rules(irr.v4, 4, member.asn),
+        prefixes_v6=_rules(irr.v6, 6, member.asn),
+        max_prefix_action=member.max_prefix_action.value,
+        announcement_control=member.announcement_control,
+        blackholing=member.blackholing,
+        third_party_next_hop=member.third_party_next_hop,
+        irr_held=irr.held,
+        sessions=sessions,
+    )
+
+
+def build_context(session: Session, rs: RouteServer, settings: Settings) -> ContextResult:
+    """Read everything route server ``rs`` needs from the database, validated and sorted."""
+    exchange = rs.exchange
+    members = session.scalars(
+        select(Member)
+        .where(Member.exchange_id == exchange.id)
+        .options(selectinload(Member.addresses), selectinload(Member.rs_sessions))
+        .order_by(Member.asn)
+    ).all()
+    policies: list[MemberPolicy] = []
+    excluded: list[Excluded] = []
+    notes: list[IrrNote] = []
+    registry = irr_for_members(session, [m for m in members if m.status is MemberStatus.active])
+    for member in members:
+        sessions = _sessions(member, rs)
+        irr = registry.get(member.id)
+        reason = _exclusion(member, sessions, irr)
+        if reason:
+            excluded.append(Excluded(member.asn, member.display_name, reason))
+            continue
+        assert irr is not None
+        policies.append(_policy(member, sessions, irr))
+        if irr.held or irr.note:
+            notes.append(IrrNote(member.asn, irr.as_set, irr.source, irr.held, irr.note))
+    context = RsContext(
+        exchange=exchange.name,
+        rs_name=rs.name,
+        rs_asn=rs.asn,
+        router_id=str(_address(rs.router_id, 4, "router_id")),
+        ipv4=_address(rs.ipv4, 4, "ipv4"),
+        ipv6=_address(rs.ipv6, 6, "ipv6"),
+        lan_v4=_network(rs.lan.ipv4_prefix, "ipv4_prefix"),
+        lan_v6=_network(rs.lan.ipv6_prefix, "ipv6_prefix"),
+        blackhole_v4=_address(exchange.blackhole_ipv4, 4, "blackhole_ipv4"),
+        blackhole_v6=_address(exchange.blackhole_ipv6, 6, "blackhole_ipv6"),
+        limits=limits_from(settings),
+        rpki=RpkiSource(
+            roas=() if settings.rpki_rtr_host else _roas(session),
+            rtr_host=settings.rpki_rtr_host,
+            rtr_port=settings.rpki_rtr_port,
+        ),
+        collector=_collector(settings, rs),
+        members=tuple(policies),
+        excluded=tuple(excluded),
+    )
+    return ContextResult(context, tuple(notes))

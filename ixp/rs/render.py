@@ -1,0 +1,157 @@
+"""``RsContext`` -> BIRD 2 configuration text, through the Jinja2 templates in ``templates/``.
+
+The environment is strict (an undefined variable is an error, never an empty
+string) and does not HTML-escape: BIRD is not HTML. Free text (names, AS-SET
+names, the RTR host) may only enter a template through ``text``
+(``bird_text``), the one escaping function, and only inside ``#`` comments or
+double-quoted strings. Prefix and set literals are formatted here so the
+templates hold loops and conditions only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from ixp.rs import bogons, codes
+from ixp.rs.types import PrefixRule, RoaLike, RsContext
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[2] / "templates"
+
+# Bidirectional-text controls can make a comment display differently from what it holds.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_MAX_TEXT = 200
+
+
+def bird_text(value: object) -> str:
+    """Free text made safe for a BIRD ``#`` comment or ``"..."`` string, and other comments.
+
+    BIRD strings have no escape sequences: a string ends at the next ``"`` and may
+    not span lines, and a comment ends at the newline. So double quotes become
+    single quotes, every control, line-separator and bidi character becomes a
+    space, comment delimiters are broken apart, and the result is one trimmed line.
+    Letters of any script are kept as they are.
+    """
+    chars = []
+    for char in str(value):
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            chars.append(" ")
+        else:
+            chars.append("'" if char == '"' else char)
+    text = " ".join("".join(chars).split())
+    text = text.replace("*/", "* /").replace("/*", "/ *")
+    return text[:_MAX_TEXT]
+
+
+def prefix_pattern(rule: PrefixRule) -> str:
+    """A registered prefix as a BIRD prefix pattern: ``193.0.0.0/21{21,24}``."""
+    return f"{rule.prefix}{{{rule.length},{rule.max_length}}}"
+
+
+def prefix_set(patterns: Iterable[str]) -> str:
+    """A BIRD prefix set literal, one pattern per line (``[]`` when empty)."""
+    items = list(patterns)
+    if not items:
+        return "[]"
+    return "[\n\t" + ",\n\t".join(items) + "\n]"
+
+
+def rule_set(rules: Iterable[PrefixRule]) -> str:
+    """A member's registered prefixes as a BIRD prefix set."""
+    return prefix_set(prefix_pattern(r) for r in rules)
+
+
+def blackhole_set(rules: Iterable[PrefixRule], family: int) -> str:
+    """A member's prefixes with every more-specific allowed (blackhole routes, RFC 7999)."""
+    longest = 32 if family == 4 else 128
+    return prefix_set(f"{r.prefix}{{{r.length},{longest}}}" for r in rules)
+
+
+def bogon_set(entries: Iterable[bogons.BogonPrefix]) -> str:
+    """Special-purpose prefixes as a BIRD prefix set (``P+`` or exact)."""
+    return prefix_set(e.prefix if e.exact else f"{e.prefix}+" for e in entries)
+
+
+def int_set(values: Iterable[int | tuple[int, ...]]) -> str:
+    """A BIRD int set of single values and ``(first, last, ...)`` ranges: ``[0, 64496..131071]``."""
+    parts = []
+    for value in values:
+        first, last = (value[0], value[1]) if isinstance(value, tuple) else (value, value)
+        parts.append(str(first) if first == last else f"{first}..{last}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def roa_routes(roas: Iterable[RoaLike], family: int) -> str:
+    """A family's ROAs as the routes of a static ``roa4``/``roa6`` protocol."""
+    v6 = family == 6
+    return "\n".join(
+        f"\troute {r.prefix} max {r.max_length} as {r.asn};"
+        for r in roas
+        if (":" in r.prefix) == v6
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A configuration and its build id (a hash of everything it is made of)."""
+
+    text: str
+    build_id: str
+
+
+# Stands in for the build id while the body is hashed. It contains a double quote,
+# which bird_text never lets through, so no free text can collide with it.
+_BUILD_ID_SLOT = '"build-id"'
+
+
+@lru_cache(maxsize=4)
+def environment(root: Path = TEMPLATE_ROOT) -> jinja2.Environment:
+    """The strict Jinja environment shared by the BIRD config and the member snippets."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        text=bird_text,
+        rule_set=rule_set,
+        blackhole_set=blackhole_set,
+        bogon_set=bogon_set,
+        int_set=int_set,
+        roa_routes=roa_routes,
+    )
+    return env
+
+
+def render(context: RsContext) -> Rendered:
+    """The complete BIRD 2 configuration of one route server, with its build id.
+
+    The id is the hash of the rendered body: the body is a deterministic function
+    of the context, and hashing text is far faster than serialising a context
+    with a million prefixes.
+    """
+    template = environment().get_template("bird/main.conf.j2")
+    body = template.render(
+        ctx=context,
+        build_id=_BUILD_ID_SLOT,
+        codes=codes,
+        reject_codes=codes.REJECT_CODES,
+        bogons=bogons,
+    )
+    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+    return Rendered(body.replace(_BUILD_ID_SLOT, digest, 1), digest)
+
+
+def render_config(context: RsContext) -> str:
+    """The complete BIRD 2 configuration text of one route server."""
+    return render(context).text

@@ -1,0 +1,169 @@
+"""The frozen values a route-server configuration is rendered from (a leaf module).
+
+``context.py`` fills these from the database, the registry data and the ROAs;
+``render.py`` turns them into text and ``explain.py`` evaluates the same policy
+on them. Nothing here touches the database, so tests can build a context by
+hand and the renderer stays a pure function of its input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+
+class PrefixRule(NamedTuple):
+    """A prefix a member may announce (``length`` is its own), and the longest
+    more-specific of it allowed. A NamedTuple, as is ``RoaEntry``: a large exchange
+    has a million of them, and tuples are created several times faster than
+    frozen dataclasses while being just as immutable."""
+
+    prefix: str
+    length: int
+    max_length: int
+
+
+class RoaEntry(NamedTuple):
+    """One validated ROA payload: prefix, maximum length, origin ASN."""
+
+    prefix: str
+    max_length: int
+    asn: int
+
+
+class RoaLike(Protocol):
+    """Anything immutable with a ROA's three fields: the RPKI layer's ``Roa`` is used as is
+    (hundreds of thousands of them; copying each into a ``RoaEntry`` costs a second)."""
+
+    @property
+    def prefix(self) -> str: ...
+
+    @property
+    def max_length(self) -> int: ...
+
+    @property
+    def asn(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Session:
+    """One BGP session between a member address and the route server."""
+
+    name: str
+    family: int
+    neighbor: str
+    local: str
+    max_prefix: int
+
+
+@dataclass(frozen=True)
+class MemberPolicy:
+    """Everything the route server needs to filter one member's routes."""
+
+    asn: int
+    display_name: str
+    legal_name: str
+    as_set: str
+    origin_asns: tuple[int, ...]
+    prefixes_v4: tuple[PrefixRule, ...]
+    prefixes_v6: tuple[PrefixRule, ...]
+    max_prefix_action: str
+    announcement_control: bool
+    blackholing: bool
+    third_party_next_hop: bool
+    irr_held: bool
+    sessions: tuple[Session, ...]
+
+    def prefixes(self, family: int) -> tuple[PrefixRule, ...]:
+        """The member's registered prefixes of one address family."""
+        return self.prefixes_v4 if family == 4 else self.prefixes_v6
+
+    def families(self) -> tuple[int, ...]:
+        """The address families the member has sessions in, ascending."""
+        return tuple(sorted({s.family for s in self.sessions}))
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """A member left out of the configuration, and why."""
+
+    asn: int
+    display_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The exchange-wide, settable part of the policy."""
+
+    min_length_v4: int
+    max_length_v4: int
+    min_length_v6: int
+    max_length_v6: int
+    max_as_path_length: int
+    transit_free_asns: tuple[int, ...]
+
+    def length_range(self, family: int) -> tuple[int, int]:
+        """``(shortest, longest)`` prefix length accepted for ordinary routes of a family."""
+        if family == 4:
+            return self.min_length_v4, self.max_length_v4
+        return self.min_length_v6, self.max_length_v6
+
+
+@dataclass(frozen=True)
+class Collector:
+    """The monitor's BGP peer: receives every accepted route, announces nothing."""
+
+    asn: int
+    ipv4: str | None
+    ipv6: str | None
+
+    def address(self, family: int) -> str | None:
+        """The collector's address in a family (None: no collector session in it)."""
+        return self.ipv4 if family == 4 else self.ipv6
+
+
+@dataclass(frozen=True)
+class RpkiSource:
+    """Where ROAs come from: an RTR validator (``rtr_host`` set) or static ``roas``."""
+
+    roas: tuple[RoaLike, ...]
+    rtr_host: str | None
+    rtr_port: int
+
+
+@dataclass(frozen=True)
+class RsContext:
+    """One route server's complete configuration input."""
+
+    exchange: str
+    rs_name: str
+    rs_asn: int
+    router_id: str
+    ipv4: str | None
+    ipv6: str | None
+    lan_v4: str | None
+    lan_v6: str | None
+    blackhole_v4: str | None
+    blackhole_v6: str | None
+    limits: Limits
+    rpki: RpkiSource
+    collector: Collector | None
+    members: tuple[MemberPolicy, ...]
+    excluded: tuple[Excluded, ...]
+
+    def local_address(self, family: int) -> str | None:
+        """The route server's own address in a family (None: no sessions in it)."""
+        return self.ipv4 if family == 4 else self.ipv6
+
+    def lan(self, family: int) -> str | None:
+        """The peering LAN subnet of a family."""
+        return self.lan_v4 if family == 4 else self.lan_v6
+
+    def blackhole(self, family: int) -> str | None:
+        """The exchange's blackhole next hop of a family (None: blackholing impossible)."""
+        return self.blackhole_v4 if family == 4 else self.blackhole_v6
+
+    def member(self, asn: int) -> MemberPolicy | None:
+        """The configured member with that ASN, if any."""
+        return next((m for m in self.members if m.asn == asn), None)
