@@ -41,6 +41,12 @@ demo: system-deps venv
 	$(BIN)/ixp db upgrade
 	$(BIN)/ixp demo load
 	$(BIN)/ixp member list
+	$(BIN)/ixp rs build --out $(IXP_HOME)/rs
+	@if [ "$$(id -u)" = 0 ]; then \
+		$(BIN)/ixp lab down && $(BIN)/ixp lab up && $(BIN)/ixp lab status; \
+	else \
+		echo "not root: skipping the lab (real BGP sessions need network namespaces)"; \
+	fi
 
 clean:
 	rm -rf $(VENV) var
