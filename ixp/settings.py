@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     rs_min_prefix_length_v6: int = 16
     rs_max_prefix_length_v6: int = 48
     rs_max_as_path_length: int = 32
+    rs_receive_limit_factor: int = Field(
+        default=10,
+        ge=2,
+        description="Routes a member may send, accepted or filtered, as a multiple of its "
+        "max-prefix; beyond it BIRD stores no more (filtered routes are kept and cost memory).",
+    )
     # fmt: off
     rs_transit_free_asns: list[int] = Field(
         default=[174, 209, 286, 701, 1239, 1299, 2828, 2914, 3257, 3320, 3356, 3491, 5511,

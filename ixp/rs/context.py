@@ -140,6 +140,7 @@ def limits_from(settings: Settings) -> Limits:
         max_length_v6=settings.rs_max_prefix_length_v6,
         max_as_path_length=settings.rs_max_as_path_length,
         transit_free_asns=tuple(sorted(set(settings.rs_transit_free_asns))),
+        receive_factor=settings.rs_receive_limit_factor,
     )
 
 
@@ -151,7 +152,9 @@ def _collector(settings: Settings, rs: RouteServer) -> Collector | None:
     return Collector(asn=settings.collector_asn, ipv4=ipv4, ipv6=ipv6)
 
 
-def _sessions(member: Member, rs: RouteServer) -> tuple[RsSessionCtx, ...]:
+def _sessions(
+    member: Member, rs: RouteServer, receive_factor: int
+) -> tuple[RsSessionCtx, ...]:
     link = next((s for s in member.rs_sessions if s.route_server_id == rs.id), None)
     if link is None:
         return ()
@@ -175,6 +178,7 @@ def _sessions(member: Member, rs: RouteServer) -> tuple[RsSessionCtx, ...]:
                 neighbor=str(address),
                 local=local,
                 max_prefix=limits[family],
+                receive_limit=limits[family] * receive_factor,
             )
             for index, address in enumerate(addresses, start=1)
         )
@@ -226,7 +230,7 @@ def build_context(session: Session, rs: RouteServer, settings: Settings) -> Cont
     notes: list[IrrNote] = []
     registry = irr_for_members(session, [m for m in members if m.status is MemberStatus.active])
     for member in members:
-        sessions = _sessions(member, rs)
+        sessions = _sessions(member, rs, settings.rs_receive_limit_factor)
         irr = registry.get(member.id)
         reason = _exclusion(member, sessions, irr)
         if reason:

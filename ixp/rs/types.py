@@ -54,6 +54,7 @@ class Session:
     neighbor: str
     local: str
     max_prefix: int
+    receive_limit: int
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class Limits:
     max_length_v6: int
     max_as_path_length: int
     transit_free_asns: tuple[int, ...]
+    receive_factor: int
 
     def length_range(self, family: int) -> tuple[int, int]:
         """``(shortest, longest)`` prefix length accepted for ordinary routes of a family."""

@@ -35,9 +35,9 @@ def member(
     """A member with one session per given address and ``changes`` applied to the defaults."""
     sessions = []
     if ipv4:
-        sessions.append(Session(f"AS{asn}_v4_1", 4, ipv4, RS4, 100))
+        sessions.append(Session(f"AS{asn}_v4_1", 4, ipv4, RS4, 100, 1000))
     if ipv6:
-        sessions.append(Session(f"AS{asn}_v6_1", 6, ipv6, RS6, 20))
+        sessions.append(Session(f"AS{asn}_v6_1", 6, ipv6, RS6, 20, 200))
     policy = MemberPolicy(
         asn=asn,
         display_name=name,
@@ -98,7 +98,7 @@ def context(**changes: object) -> RsContext:
         lan_v6="2001:7f8:ff::/64",
         blackhole_v4="185.1.0.66",
         blackhole_v6="2001:7f8:ff::66",
-        limits=Limits(8, 24, 16, 48, 32, (174, 1299, 3356)),
+        limits=Limits(8, 24, 16, 48, 32, (174, 1299, 3356), 10),
         rpki=RpkiSource(ROAS, None, 3323),
         collector=Collector(4_200_000_000, "185.1.0.250", "2001:7f8:ff::250"),
         members=(TIER1, ALPHA, BRAVO),
