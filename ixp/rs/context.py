@@ -152,9 +152,7 @@ def _collector(settings: Settings, rs: RouteServer) -> Collector | None:
     return Collector(asn=settings.collector_asn, ipv4=ipv4, ipv6=ipv6)
 
 
-def _sessions(
-    member: Member, rs: RouteServer, receive_factor: int
-) -> tuple[RsSessionCtx, ...]:
+def _sessions(member: Member, rs: RouteServer, receive_factor: int) -> tuple[RsSessionCtx, ...]:
     link = next((s for s in member.rs_sessions if s.route_server_id == rs.id), None)
     if link is None:
         return ()
