@@ -1,4 +1,4 @@
-"""bgpq4 as a source: a small subprocess wrapper and a parser of its JSON output.
+"""bgpq4 as a source: the parser of its JSON output.
 
 bgpq4 is the registry client operators already trust: it speaks the IRRd
 query protocol, follows AS-SET recursion server-side and applies ``-R``. Its
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-from collections.abc import Sequence
 from typing import Any
 
 from ixp.errors import SourceUnavailable, ValidationError
@@ -30,22 +28,6 @@ def check_object_name(name: str) -> str:
     if not _OBJECT_NAME.match(name) or len(name) > 255:
         raise ValidationError("as_set", name, "is not a valid AS-SET or ASN name")
     return name
-
-
-def run(command: Sequence[str], timeout: float) -> str:
-    """Run ``command`` (no shell) and return its stdout; any failure is ``SourceUnavailable``."""
-    try:
-        result = subprocess.run(
-            list(command), capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise SourceUnavailable(f"{command[0]}: no answer within {timeout:g} s") from exc
-    except OSError as exc:
-        raise SourceUnavailable(f"{command[0]}: cannot run: {exc}") from exc
-    if result.returncode != 0:
-        detail = " ".join((result.stderr or result.stdout).split())[:300] or "no output"
-        raise SourceUnavailable(f"{command[0]}: exit status {result.returncode}: {detail}")
-    return result.stdout
 
 
 def _entries(text: str) -> list[Any]:

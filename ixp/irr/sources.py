@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ixp import proc
 from ixp.errors import SourceUnavailable
 from ixp.irr import bgpq4
 from ixp.irr.expand import expand_as_set
@@ -131,7 +132,7 @@ class Bgpq4Source:
             bgpq4.LIST_NAME,
             *arguments,
         ]
-        return bgpq4.run(command, settings.irr_timeout_seconds)
+        return proc.run(command, timeout=settings.irr_timeout_seconds).stdout
 
     def _prefixes(self, name: str, family: int) -> tuple[PrefixEntry, ...]:
         limit = str(_limits(self.settings)[family])

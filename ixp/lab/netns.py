@@ -23,7 +23,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from ixp.errors import IxpError
+from ixp import proc
+from ixp.errors import IxpError, SourceUnavailable
 
 NODE_INTERFACE = "lan0"
 NETNS_DIR = Path("/var/run/netns")  # where iproute2 binds named namespaces
@@ -55,18 +56,10 @@ def run(
     A non-zero exit raises :class:`LabError` quoting the command and its stderr,
     unless ``check`` is false; a timeout always raises.
     """
-    full = [*_netns_prefix(namespace), *argv]
     try:
-        result = subprocess.run(full, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise LabError(f"command {' '.join(full)!r} timed out after {timeout:g}s") from exc
-    except FileNotFoundError as exc:
-        raise LabError(f"command {full[0]!r} not found") from exc
-    if check and result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        reason = detail[-1] if detail else f"exit status {result.returncode}"
-        raise LabError(f"command {' '.join(full)!r} failed: {reason}")
-    return result
+        return proc.run([*_netns_prefix(namespace), *argv], timeout=timeout, check=check)
+    except SourceUnavailable as exc:
+        raise LabError(str(exc)) from exc
 
 
 def spawn(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
-from ixp.errors import IxpError, SourceUnavailable
+from ixp import proc
+from ixp.errors import IxpError
 
 
 class ConfigRejected(IxpError):
@@ -25,19 +25,7 @@ def bird_parse(path: Path, *, bird: str = "bird", timeout: float = 120.0) -> flo
     parse, and ``SourceUnavailable`` when BIRD cannot be run or hangs.
     """
     started = time.monotonic()
-    try:
-        result = subprocess.run(
-            [bird, "-p", "-c", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise SourceUnavailable(f"bird_path: {bird!r} not found (install bird2)") from None
-    except subprocess.TimeoutExpired:
-        raise SourceUnavailable(f"bird -p on {path}: no answer after {timeout:g} s") from None
+    result = proc.run([bird, "-p", "-c", str(path)], timeout=timeout, check=False)
     if result.returncode != 0:
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        raise ConfigRejected(path, lines[0] if lines else f"exit status {result.returncode}")
+        raise ConfigRejected(path, proc.last_words(result, first=True))
     return time.monotonic() - started
