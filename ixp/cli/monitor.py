@@ -1,0 +1,145 @@
+"""``ixp monitor ...``, ``ixp routes ASN`` and ``ixp reach ...``: what the monitor observed."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+
+from ixp.cli.common import JsonOption, cli_session, console, emit, emit_json, handles_errors
+from ixp.exchange import get_exchange, get_route_server
+from ixp.monitor import alerts, reach, routes, service, sessions
+from ixp.settings import get_settings
+
+monitor_app = typer.Typer(help="BGP monitor: collector, sessions, alerts.", no_args_is_help=True)
+reach_app = typer.Typer(help="Domestic reachability over the exchange.", no_args_is_help=True)
+
+_SESSION_COLUMNS = (
+    "route_server",
+    "asn",
+    "protocol",
+    "family",
+    "state",
+    "imported",
+    "filtered",
+    "exported",
+    "import_limit",
+    "last_error",
+)
+_ALERT_COLUMNS = ("opened_at", "severity", "rule", "route_server", "asn", "message", "closed_at")
+_ROUTE_COLUMNS = ("route_server", "prefix", "next_hop", "as_path", "large_communities")
+_REACH_COLUMNS = (
+    "asn",
+    "ipv4_percent",
+    "ipv6_48_percent",
+    "asn_percent",
+    "ipv4_reachable",
+    "ipv6_48_reachable",
+    "asns_reachable",
+)
+
+
+@monitor_app.command("run")
+@handles_errors
+def monitor_run(
+    once: bool = typer.Option(False, "--once", help="One round of checks, then exit."),
+    lab: bool = typer.Option(False, "--lab", help="Monitor the running lab (ixp lab up)."),
+) -> None:
+    """Run the monitor (collectors, session checks, alerts, /metrics) until stopped."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    sockets: dict[str, str] = {}
+    if lab:
+        settings, sockets = service.lab_overrides(settings)
+    service.run(settings, once=once, sockets=sockets)
+
+
+@monitor_app.command("sessions")
+@handles_errors
+def monitor_sessions(as_json: bool = JsonOption) -> None:
+    """Every member session as last seen on every route server."""
+    with cli_session() as session:
+        emit(as_json, sessions.session_rows(session), "Sessions", _SESSION_COLUMNS)
+
+
+@monitor_app.command("events")
+@handles_errors
+def monitor_events(
+    limit: int = typer.Option(50, help="How many, newest first."), as_json: bool = JsonOption
+) -> None:
+    """Session events: up, down (with reason), prefix-count jumps."""
+    columns = ("at", "route_server", "asn", "protocol", "family", "kind", "reason")
+    with cli_session() as session:
+        emit(as_json, sessions.event_rows(session, limit), "Session events", columns)
+
+
+@monitor_app.command("alerts")
+@handles_errors
+def monitor_alerts(
+    include_closed: bool = typer.Option(False, "--all", help="Closed alerts too."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Open alerts (or all with --all), newest first."""
+    with cli_session() as session:
+        rows = alerts.alert_rows(session, include_closed=include_closed)
+        emit(as_json, rows, "Alerts", _ALERT_COLUMNS)
+
+
+@handles_errors
+def routes_command(
+    asn: int = typer.Argument(..., help="The member's ASN."),
+    filtered: bool = typer.Option(False, "--filtered", help="Filtered routes with reasons."),
+    rs: str = typer.Option(None, "--rs", help="Only this route server."),
+    lab: bool = typer.Option(False, "--lab", help="Ask the running lab's route servers."),
+    as_json: bool = JsonOption,
+) -> None:
+    """A member's accepted routes on the route servers, or its filtered ones and why."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        exchange = get_exchange(session)
+        targets = [get_route_server(session, rs, exchange)] if rs else exchange.route_servers
+        rows = routes.member_routes(
+            targets,
+            asn,
+            filtered=filtered,
+            timeout=settings.bird_timeout_seconds,
+            sockets=service.lab_sockets(settings) if lab else None,
+        )
+    columns = (*_ROUTE_COLUMNS, "reasons") if filtered else _ROUTE_COLUMNS
+    title = f"AS{asn}: {'filtered' if filtered else 'accepted'} routes"
+    emit(as_json, rows, title, columns)
+
+
+@reach_app.command("load")
+@handles_errors
+def reach_load(file: Path = typer.Argument(..., help="RIR delegated-extended file.")) -> None:
+    """Load the country's delegations (the exchange's country) from a delegated-extended file."""
+    with cli_session() as session:
+        country = get_exchange(session).country
+        counts = reach.load_delegations(session, file, country)
+    console.print(
+        f"{country}: {counts['ipv4']} ipv4, {counts['ipv6']} ipv6, {counts['asn']} asn delegations",
+        highlight=False,
+    )
+
+
+@reach_app.command("report")
+@handles_errors
+def reach_report(as_json: bool = JsonOption) -> None:
+    """Domestic reachability from the newest sample: overall and per member."""
+    with cli_session() as session:
+        data = reach.report(session, get_exchange(session))
+    if as_json:
+        emit_json(data)
+        return
+    if data["overall"] is None:
+        console.print("no reachability sample yet (run the monitor with delegations loaded)")
+        return
+    rows = [{**data["overall"], "asn": "all"}, *data["members"]]  # type: ignore[dict-item]
+    emit(
+        False,
+        rows,
+        f"Reachability of {data['country']} at {data['at']:%Y-%m-%d %H:%M}",
+        _REACH_COLUMNS,
+    )

@@ -1,0 +1,11 @@
+"""The BGP monitor: what the route servers hold and how every member session is doing.
+
+- ``birdc``: BIRD's control-socket protocol, ``show protocols all`` and ``show route ... all``.
+- ``exabgp`` / ``ingest`` / ``rib``: ExaBGP's JSON stream into typed updates into the
+  in-memory RIB of each route server (``collector`` runs and restarts ExaBGP; ``relay``
+  is its API process).
+- ``sessions``, ``alerts``: session states and events in the database, alert rules.
+- ``routes``: a member's accepted or filtered routes with decoded reject reasons.
+- ``reach``: RIR delegated-extended files and domestic reachability.
+- ``metrics``: Prometheus metrics; ``service``: the long-running loop (``ixp monitor run``).
+"""

@@ -1,0 +1,274 @@
+"""The alert rules of the monitor, their storage and the optional e-mail to a member's NOC.
+
+``evaluate`` is pure: from the stored session states, the route servers that
+could not be reached and the reject reasons of filtered routes it returns the
+conditions that hold now (``Finding``). ``sync_alerts`` turns them into stored
+alerts: a new condition opens an alert, a persisting one updates it, one that
+no longer holds is closed. Only newly opened alerts are e-mailed, and only when
+an SMTP host is configured (off by default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import smtplib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ixp.models import Alert, Member, RouteServer, SessionState
+from ixp.rs.codes import RejectCode
+from ixp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Rule(enum.StrEnum):
+    """What an alert is about."""
+
+    session_down = "session-down"
+    max_prefix_warning = "max-prefix-80"
+    max_prefix_reached = "max-prefix-100"
+    prefixes_dropped = "prefixes-dropped"
+    rs_unreachable = "rs-unreachable"
+    rpki_invalid = "rpki-invalid"
+    irr_rejected = "irr-rejected"
+
+
+IRR_CODES = frozenset({RejectCode.PREFIX_NOT_IN_AS_SET, RejectCode.ORIGIN_NOT_IN_AS_SET})
+# BIRD's words when an import limit shut a session (``Last error``).
+LIMIT_ERROR = "limit"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A condition that holds now; ``key`` says which alert it keeps open."""
+
+    key: str
+    rule: Rule
+    severity: str
+    route_server_id: int | None
+    asn: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The knobs of the rules (from settings)."""
+
+    session_down_minutes: float = 10.0
+    max_prefix_warn: float = 0.8
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Thresholds:
+        return cls(settings.monitor_session_down_minutes, settings.monitor_max_prefix_warn)
+
+
+def _session_findings(
+    state: SessionState, rs_name: str, now: dt.datetime, limits: Thresholds
+) -> Iterator[Finding]:
+    where = f"{rs_name} {state.protocol} {state.family}"
+    member = f"AS{state.asn}" if state.asn is not None else state.neighbor
+    key = f"{state.route_server_id}:{state.protocol}:{state.family}"
+    if not state.up and state.down_since is not None:
+        minutes = (now - state.down_since).total_seconds() / 60
+        if minutes >= limits.session_down_minutes:
+            yield Finding(
+                f"{Rule.session_down}:{key}",
+                Rule.session_down,
+                "critical",
+                state.route_server_id,
+                state.asn,
+                f"{member} session down on {where} for {minutes:.0f} min: "
+                f"{state.last_error or state.state}",
+            )
+    limit = state.import_limit
+    if limit:
+        hit_by_error = not state.up and LIMIT_ERROR in (state.last_error or "").lower()
+        if state.imported >= limit or hit_by_error:
+            yield Finding(
+                f"max-prefix:{key}",
+                Rule.max_prefix_reached,
+                "critical",
+                state.route_server_id,
+                state.asn,
+                f"{member} reached its max-prefix limit {limit} on {where} "
+                f"({state.imported} accepted; {state.last_error or 'limit hit'})",
+            )
+        elif state.imported >= limits.max_prefix_warn * limit:
+            yield Finding(
+                f"max-prefix:{key}",
+                Rule.max_prefix_warning,
+                "warning",
+                state.route_server_id,
+                state.asn,
+                f"{member} at {100 * state.imported / limit:.0f}% of its max-prefix limit "
+                f"{limit} on {where} ({state.imported} accepted)",
+            )
+    if state.up and state.max_imported >= 2 and state.imported * 2 < state.max_imported:
+        yield Finding(
+            f"{Rule.prefixes_dropped}:{key}",
+            Rule.prefixes_dropped,
+            "warning",
+            state.route_server_id,
+            state.asn,
+            f"{member} accepted prefixes on {where} fell from {state.max_imported} "
+            f"to {state.imported}",
+        )
+
+
+def evaluate(
+    states: Iterable[tuple[SessionState, str]],
+    unreachable: Mapping[int, tuple[str, str]],
+    reject_reasons: Mapping[tuple[int, int], Counter[int]],
+    now: dt.datetime,
+    limits: Thresholds,
+) -> list[Finding]:
+    """Every condition that holds now.
+
+    ``states`` pairs each stored session with its route server's name;
+    ``unreachable`` maps route-server id -> (name, error); ``reject_reasons``
+    maps (route-server id, member ASN) -> count of filtered routes per reject code.
+    """
+    findings: list[Finding] = []
+    for state, rs_name in states:
+        if state.route_server_id not in unreachable:
+            findings.extend(_session_findings(state, rs_name, now, limits))
+    for rs_id, (name, error) in unreachable.items():
+        findings.append(
+            Finding(
+                f"{Rule.rs_unreachable}:{rs_id}",
+                Rule.rs_unreachable,
+                "critical",
+                rs_id,
+                None,
+                f"route server {name} unreachable: {error}",
+            )
+        )
+    for (rs_id, asn), codes in sorted(reject_reasons.items()):
+        rpki = codes.get(RejectCode.RPKI_INVALID, 0)
+        irr = sum(count for code, count in codes.items() if code in IRR_CODES)
+        for rule, count, what in (
+            (Rule.rpki_invalid, rpki, "RPKI-invalid"),
+            (Rule.irr_rejected, irr, "IRR-rejected"),
+        ):
+            if count:
+                findings.append(
+                    Finding(
+                        f"{rule}:{rs_id}:{asn}",
+                        rule,
+                        "warning",
+                        rs_id,
+                        asn,
+                        f"AS{asn} announces {count} {what} route(s) (filtered by the route server)",
+                    )
+                )
+    return findings
+
+
+def sync_alerts(
+    session: Session,
+    findings: Sequence[Finding],
+    now: dt.datetime,
+    unknown: Iterable[int] = (),
+) -> list[Alert]:
+    """Open, update and close stored alerts to match ``findings``; return the newly opened.
+
+    Alerts of route servers in ``unknown`` (unreachable this round) stay as they
+    are: nothing is known about their sessions, so nothing is cleared.
+    """
+    frozen = set(unknown)
+    open_alerts = {
+        alert.key: alert
+        for alert in session.scalars(select(Alert).where(Alert.closed_at.is_(None)))
+    }
+    opened: list[Alert] = []
+    for finding in findings:
+        alert = open_alerts.pop(finding.key, None)
+        if alert is not None and alert.rule != finding.rule:
+            alert.closed_at = now
+            alert = None
+        if alert is None:
+            alert = Alert(
+                key=finding.key,
+                rule=finding.rule,
+                severity=finding.severity,
+                route_server_id=finding.route_server_id,
+                asn=finding.asn,
+                message=finding.message[:1000],
+                opened_at=now,
+                last_seen_at=now,
+            )
+            session.add(alert)
+            opened.append(alert)
+        else:
+            alert.message = finding.message[:1000]
+            alert.last_seen_at = now
+    for alert in open_alerts.values():
+        if alert.route_server_id not in frozen or alert.rule == Rule.rs_unreachable:
+            alert.closed_at = now
+    return opened
+
+
+def alert_rows(session: Session, *, include_closed: bool = False) -> list[dict[str, object]]:
+    """Stored alerts, newest first (open ones only unless ``include_closed``)."""
+    query = select(Alert, RouteServer.name).outerjoin(
+        RouteServer, Alert.route_server_id == RouteServer.id
+    )
+    if not include_closed:
+        query = query.where(Alert.closed_at.is_(None))
+    rows = session.execute(query.order_by(Alert.opened_at.desc(), Alert.id.desc()))
+    return [
+        {
+            "id": alert.id,
+            "rule": alert.rule,
+            "severity": alert.severity,
+            "route_server": rs_name,
+            "asn": alert.asn,
+            "message": alert.message,
+            "opened_at": alert.opened_at,
+            "last_seen_at": alert.last_seen_at,
+            "closed_at": alert.closed_at,
+        }
+        for alert, rs_name in rows
+    ]
+
+
+def notify(session: Session, alerts: Sequence[Alert], settings: Settings, now: dt.datetime) -> int:
+    """E-mail new alerts to the member's NOC contact; a no-op unless ``smtp_host`` is set."""
+    if not settings.smtp_host or not alerts:
+        return 0
+    asns = {alert.asn for alert in alerts if alert.asn is not None}
+    contacts = dict(
+        session.execute(select(Member.asn, Member.noc_email).where(Member.asn.in_(asns))).all()
+    )
+    sent = 0
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_username and settings.smtp_password:
+                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+            for alert in alerts:
+                address = contacts.get(alert.asn) if alert.asn is not None else None
+                if not address:
+                    continue
+                message = EmailMessage()
+                message["From"] = settings.smtp_from
+                message["To"] = address
+                message["Subject"] = f"[ixp {alert.severity}] {alert.rule}: AS{alert.asn}"
+                message.set_content(
+                    f"{alert.message}\n\nOpened at {alert.opened_at:%Y-%m-%d %H:%M} UTC.\n"
+                )
+                smtp.send_message(message)
+                alert.notified_at = now
+                sent += 1
+    except (OSError, smtplib.SMTPException) as exc:
+        log.error("alert e-mail via %s failed: %s", settings.smtp_host, exc)
+    return sent

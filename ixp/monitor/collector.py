@@ -1,0 +1,245 @@
+"""The collector: one supervised ExaBGP child per route server, feeding that route server's RIB.
+
+ExaBGP hands its JSON stream to an API process it starts itself (its stdout
+would be read back as commands), so the API process is ``ixp.monitor.relay``
+copying the stream into a FIFO in the collector's run directory, which a
+reader thread here turns into RIB updates. When ExaBGP exits the FIFO reaches end of file;
+the supervisor clears the RIB (a fresh session resends the whole table) and
+restarts ExaBGP after an exponential backoff that resets once a session has
+stayed up. Malformed lines are logged and skipped by ``Ingest``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ixp.errors import ValidationError
+from ixp.monitor.ingest import Ingest
+
+log = logging.getLogger(__name__)
+
+# ExaBGP's config has no quoting: everything written into it must be a plain token.
+_PLAIN = re.compile(r"^[A-Za-z0-9_./:-]+$")
+# A session that stayed up this long resets the restart backoff.
+_STABLE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class CollectorPeer:
+    """One BGP session of the collector with a route server address."""
+
+    rs_address: str
+    local_address: str
+    family: int
+
+
+@dataclass(frozen=True)
+class CollectorSpec:
+    """What one collector connects to; ``namespace`` runs ExaBGP via ``ip netns exec`` (lab)."""
+
+    route_server: str
+    rs_asn: int
+    collector_asn: int
+    router_id: str
+    peers: tuple[CollectorPeer, ...]
+    namespace: str | None = None
+
+
+def _token(value: object, field: str) -> str:
+    text = str(value)
+    if not _PLAIN.match(text):
+        raise ValidationError(field, text, "cannot be written into an ExaBGP config")
+    return text
+
+
+def render_config(spec: CollectorSpec, fifo: Path) -> str:
+    """The ExaBGP config of a collector: receive-only sessions, ADD-PATH, JSON to the FIFO."""
+    lines = [
+        "process monitor {",
+        f"  run {_token(sys.executable, 'python')} -m ixp.monitor.relay "
+        f"{_token(fifo, 'collector fifo')};",
+        "  encoder json;",
+        "}",
+    ]
+    for peer in spec.peers:
+        family = "ipv4 unicast" if peer.family == 4 else "ipv6 unicast"
+        lines += [
+            f"neighbor {_token(peer.rs_address, 'route server address')} {{",
+            f"  router-id {_token(spec.router_id, 'collector router id')};",
+            f"  local-address {_token(peer.local_address, 'collector address')};",
+            f"  local-as {int(spec.collector_asn)};",
+            f"  peer-as {int(spec.rs_asn)};",
+            f"  family {{ {family}; }}",
+            "  capability { add-path receive; route-refresh; }",
+            "  api { processes [ monitor ]; receive { parsed; update; } neighbor-changes; }",
+            "}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def exabgp_env() -> dict[str, str]:
+    """ExaBGP settings: no privilege drop (the FIFO is ours), no CLI pipes, no listening."""
+    return {
+        "exabgp_daemon_drop": "false",
+        "exabgp_daemon_user": getpass.getuser(),
+        "exabgp_api_cli": "false",
+        "exabgp_api_ack": "false",
+        "exabgp_tcp_bind": "",
+        "exabgp_log_destination": "stdout",
+    }
+
+
+class Collector:
+    """Supervises the ExaBGP child of one route server; ``ingest`` holds its RIB."""
+
+    def __init__(
+        self,
+        spec: CollectorSpec,
+        directory: Path,
+        *,
+        exabgp_path: str | None = None,
+        backoff_max: float = 60.0,
+    ) -> None:
+        self.spec = spec
+        self.directory = directory
+        self.exabgp_path = exabgp_path
+        self.backoff_max = backoff_max
+        self.ingest = Ingest(spec.route_server)
+        self.restarts = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def fifo(self) -> Path:
+        """Where ExaBGP's API process writes the JSON stream."""
+        return self.directory / "stream.fifo"
+
+    @property
+    def log_path(self) -> Path:
+        """ExaBGP's own log."""
+        return self.directory / "exabgp.log"
+
+    def command(self) -> list[str]:
+        """The ExaBGP command line (inside the namespace when one is set)."""
+        exabgp = [self.exabgp_path] if self.exabgp_path else [sys.executable, "-m", "exabgp"]
+        prefix = ["ip", "netns", "exec", self.spec.namespace] if self.spec.namespace else []
+        return [*prefix, *exabgp, str(self.directory / "exabgp.conf")]
+
+    def start(self) -> None:
+        """Start supervising in a background thread."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "exabgp.conf").write_text(render_config(self.spec, self.fifo))
+        if not self.fifo.exists():
+            os.mkfifo(self.fifo, 0o600)
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._supervise, name=f"collector-{self.spec.route_server}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop ExaBGP and the supervisor thread."""
+        self._stop.set()
+        self._terminate()
+        self._unblock_reader()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def kill_child(self) -> None:
+        """Kill the ExaBGP child as a crash would (forces a restart and a RIB rebuild)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        with self.log_path.open("ab") as out:
+            return subprocess.Popen(
+                self.command(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **exabgp_env()},
+                cwd=self.directory,
+                start_new_session=True,
+            )
+
+    def _terminate(self) -> None:
+        process = self.process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+    def _unblock_reader(self) -> None:
+        """Open the FIFO for writing once so a reader blocked in open() wakes up."""
+        with contextlib.suppress(OSError):
+            fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+            os.close(fd)
+
+    def _supervise(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self.process = self._spawn()
+            except OSError as exc:
+                log.error("%s: cannot start ExaBGP: %s", self.spec.route_server, exc)
+            else:
+                log.info("%s: ExaBGP started (pid %d)", self.spec.route_server, self.process.pid)
+                self._read_until_exit(self.process)
+            self.ingest.reset()
+            if self._stop.is_set():
+                break
+            self.restarts += 1
+            if time.monotonic() - started > _STABLE_SECONDS:
+                backoff = 1.0
+            log.warning(
+                "%s: ExaBGP exited (%s); restarting in %.0f s; last log: %s",
+                self.spec.route_server,
+                self.process.returncode if self.process else "not started",
+                backoff,
+                _tail(self.log_path),
+            )
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, self.backoff_max)
+
+    def _read_until_exit(self, process: subprocess.Popen[bytes]) -> None:
+        """Read the FIFO while ExaBGP lives; its API process may be restarted in between."""
+
+        def wake_reader_on_exit() -> None:
+            process.wait()
+            self._unblock_reader()
+
+        threading.Thread(target=wake_reader_on_exit, daemon=True).start()
+        while process.poll() is None and not self._stop.is_set():
+            # open() blocks until the relay opens the FIFO for writing
+            with open(self.fifo, encoding="utf-8", errors="replace", newline="\n") as stream:
+                for line in stream:
+                    self.ingest.feed(line)
+            self._stop.wait(0.05)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(5)
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])

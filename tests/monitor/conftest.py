@@ -1,0 +1,99 @@
+"""A real BIRD 2 on a control socket in the test's directory (no namespace needed).
+
+Its config has static routes carrying BGP attributes (so ``show route all``
+prints paths and communities) and a member BGP session that stays down (its
+neighbor is not on any interface) with an import limit, which is everything
+the control-socket client and the session checks read.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "monitor"
+
+RS_ASN = 59900
+
+BIRD_CONFIG = f"""
+router id 192.0.2.1;
+protocol device {{}}
+ipv4 table master4;
+ipv6 table master6;
+protocol static members4 {{
+  ipv4;
+  route 45.64.0.0/22 blackhole {{
+    bgp_path.prepend(38100); bgp_path.prepend(38001);
+    bgp_community.add((38001, 100));
+    bgp_large_community.add(({RS_ASN}, 1000, 1));
+  }};
+  route 37.60.0.0/22 blackhole {{ bgp_path.prepend(38002); }};
+}}
+protocol static members6 {{
+  ipv6;
+  route 2a0b:4000::/32 blackhole {{ bgp_path.prepend(38001); }};
+}}
+protocol bgp AS38003_v4_1 {{
+  description "Charlie";
+  local 127.0.0.1 as {RS_ASN};
+  neighbor 127.0.0.9 as 38003;
+  ipv4 {{ import limit 100 action restart; import all; export none; }};
+}}
+"""
+
+
+class Bird:
+    """A BIRD process in the foreground, restartable, always stopped at the end."""
+
+    def __init__(self, directory: Path, config: str) -> None:
+        self.directory = directory
+        self.config = directory / "bird.conf"
+        self.config.write_text(config)
+        self.socket = directory / "bird.ctl"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "bird",
+                "-f",
+                "-c",
+                str(self.config),
+                "-s",
+                str(self.socket),
+                "-P",
+                str(self.directory / "bird.pid"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self.socket.exists():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("BIRD did not open its control socket")
+            time.sleep(0.05)
+        time.sleep(0.2)  # let the static protocols come up
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.socket.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def bird(tmp_path: Path) -> Iterator[Bird]:
+    """A running BIRD with the config above."""
+    if shutil.which("bird") is None:
+        pytest.skip("bird (BIRD 2) is not installed")
+    daemon = Bird(tmp_path, BIRD_CONFIG)
+    daemon.start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
