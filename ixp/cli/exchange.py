@@ -1,4 +1,4 @@
-"""``ixp exchange ...`` and ``ixp rs ...``: setting up the exchange and its route servers."""
+"""``ixp exchange ...``: setting up the exchange and its peering LAN."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from ixp.cli.common import JsonOption, cli_session, emit, handles_errors
 from ixp.settings import get_settings
 
 exchange_app = typer.Typer(help="The exchange and its peering LAN.", no_args_is_help=True)
-rs_app = typer.Typer(help="Route servers: add, list, build configs.", no_args_is_help=True)
 
 _EXCHANGE_COLUMNS = ("name", "country", "asn", "vlan_id", "lan4", "lan6")
-_RS_COLUMNS = ("name", "asn", "router_id", "ipv4", "ipv6", "control_socket")
 
 
 @exchange_app.command("init")
@@ -57,42 +55,3 @@ def exchange_show(
     with cli_session() as session:
         found = service.get_exchange(session, name)
         emit(as_json, service.exchange_to_dict(found), "Exchange", _EXCHANGE_COLUMNS)
-
-
-@rs_app.command("add")
-@handles_errors
-def rs_add(
-    name: str = typer.Option(..., help="Short name, e.g. rs1-isb (file and BIRD names)."),
-    asn: str = typer.Option(..., help="The route server's ASN."),
-    router_id: str = typer.Option(..., help="BGP router id (an IPv4 address)."),
-    ipv4: str = typer.Option(None, help="Address on the peering LAN."),
-    ipv6: str = typer.Option(None, help="Address on the peering LAN."),
-    mgmt_host: str = typer.Option(None, help="Management host name for pushes."),
-    socket: str = typer.Option(None, help="BIRD control socket path on the route server."),
-    as_json: bool = JsonOption,
-) -> None:
-    """Add a route server; every member gets sessions with it."""
-    settings = get_settings()
-    with cli_session(settings) as session:
-        rs = service.add_route_server(
-            session,
-            name=name,
-            asn=asn,
-            router_id=router_id,
-            ipv4=ipv4,
-            ipv6=ipv6,
-            mgmt_host=mgmt_host,
-            control_socket=socket,
-            allow_lab=settings.allow_lab_asns,
-            actor=settings.actor,
-        )
-        emit(as_json, service.rs_to_dict(rs), "Route server", _RS_COLUMNS)
-
-
-@rs_app.command("list")
-@handles_errors
-def rs_list(as_json: bool = JsonOption) -> None:
-    """List the route servers."""
-    with cli_session() as session:
-        rows = [service.rs_to_dict(rs) for rs in service.get_exchange(session).route_servers]
-        emit(as_json, rows, "Route servers", _RS_COLUMNS)

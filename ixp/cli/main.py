@@ -6,8 +6,15 @@ import typer
 
 from ixp import db
 from ixp.cli.common import console, handles_errors
-from ixp.cli.exchange import exchange_app, rs_app
+from ixp.cli.demo import demo_app
+from ixp.cli.exchange import exchange_app
+from ixp.cli.irr import irr_app
+from ixp.cli.ixf import export_app, import_app
+from ixp.cli.lab import lab_app
 from ixp.cli.member import member_app
+from ixp.cli.monitor import monitor_app, reach_app, routes_command
+from ixp.cli.rpki import rpki_app
+from ixp.cli.rs import rs_app
 from ixp.settings import get_settings
 
 app = typer.Typer(
@@ -21,6 +28,15 @@ app.add_typer(db_app, name="db")
 app.add_typer(exchange_app, name="exchange")
 app.add_typer(rs_app, name="rs")
 app.add_typer(member_app, name="member")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.add_typer(demo_app, name="demo")
+app.add_typer(irr_app, name="irr")
+app.add_typer(rpki_app, name="rpki")
+app.add_typer(lab_app, name="lab")
+app.add_typer(monitor_app, name="monitor")
+app.add_typer(reach_app, name="reach")
+app.command("routes")(routes_command)
 
 
 @db_app.command("upgrade")

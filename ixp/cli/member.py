@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import typer
 
 from ixp import members as service
 from ixp.cli.common import JsonOption, cli_session, emit, handles_errors
+from ixp.rs.snippets import PLATFORMS, member_snippet
 from ixp.settings import get_settings
 
 member_app = typer.Typer(
@@ -192,3 +194,14 @@ def member_remove(asn: str = typer.Argument(..., help="ASN"), as_json: bool = Js
     with cli_session(settings) as session:
         record = service.remove_member(session, asn, actor=settings.actor)
         emit(as_json, _flat(record), "Member removed", _COLUMNS)
+
+
+@member_app.command("snippet")
+@handles_errors
+def member_snippet_command(
+    asn: str = typer.Argument(..., help="The member's ASN."),
+    platform: str = typer.Option(..., "--platform", help=f"One of: {', '.join(PLATFORMS)}."),
+) -> None:
+    """Print the member's router configuration for its sessions with the route servers."""
+    with cli_session() as session:
+        sys.stdout.write(member_snippet(session, asn, platform))

@@ -1,0 +1,199 @@
+"""``ixp rs ...``: route servers: add and list them, build and explain their configurations."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+
+from ixp import exchange as exchange_service
+from ixp import validate
+from ixp.cli.common import (
+    JsonOption,
+    cli_session,
+    emit,
+    emit_json,
+    emit_table,
+    fail,
+    handles_errors,
+)
+from ixp.cli.common import console as out
+from ixp.errors import ValidationError
+from ixp.exchange import get_exchange, get_route_server
+from ixp.rs.build import BuildReport, build
+from ixp.rs.check import ConfigRejected
+from ixp.rs.context import build_context
+from ixp.rs.explain import Explanation, explain_route, parse_community
+from ixp.settings import get_settings
+
+rs_app = typer.Typer(
+    help="Route servers: add, list, build and explain configs.", no_args_is_help=True
+)
+
+_RS_COLUMNS = ("name", "asn", "router_id", "ipv4", "ipv6", "control_socket")
+
+
+@rs_app.command("add")
+@handles_errors
+def rs_add(
+    name: str = typer.Option(..., help="Short name, e.g. rs1-isb (file and BIRD names)."),
+    asn: str = typer.Option(..., help="The route server's ASN."),
+    router_id: str = typer.Option(..., help="BGP router id (an IPv4 address)."),
+    ipv4: str = typer.Option(None, help="Address on the peering LAN."),
+    ipv6: str = typer.Option(None, help="Address on the peering LAN."),
+    mgmt_host: str = typer.Option(None, help="Management host name for pushes."),
+    socket: str = typer.Option(None, help="BIRD control socket path on the route server."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a route server; every member gets sessions with it."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        rs = exchange_service.add_route_server(
+            session,
+            name=name,
+            asn=asn,
+            router_id=router_id,
+            ipv4=ipv4,
+            ipv6=ipv6,
+            mgmt_host=mgmt_host,
+            control_socket=socket,
+            allow_lab=settings.allow_lab_asns,
+            actor=settings.actor,
+        )
+        emit(as_json, exchange_service.rs_to_dict(rs), "Route server", _RS_COLUMNS)
+
+
+@rs_app.command("list")
+@handles_errors
+def rs_list(as_json: bool = JsonOption) -> None:
+    """List the route servers."""
+    with cli_session() as session:
+        servers = get_exchange(session).route_servers
+        rows = [exchange_service.rs_to_dict(rs) for rs in servers]
+        emit(as_json, rows, "Route servers", _RS_COLUMNS)
+
+
+def _print_report(report: BuildReport) -> None:
+    for rs in report.route_servers:
+        out.print(
+            f"{rs.rs_name}: {rs.path} (build {rs.build_id}): {len(rs.members)} members, "
+            f"{rs.sessions} sessions, {rs.roas} ROAs ({rs.rpki_source}), "
+            f"rendered in {rs.render_seconds:.2f} s, bird -p {rs.check_seconds:.2f} s",
+            highlight=False,
+            markup=False,
+        )
+        emit_table(
+            f"{rs.rs_name}: members",
+            ("asn", "name", "sessions", "v4 prefixes", "v6 prefixes", "registry"),
+            [
+                (
+                    m.asn,
+                    m.name,
+                    " ".join(m.sessions),
+                    m.prefixes_v4,
+                    m.prefixes_v6,
+                    "held: last good data" if m.irr_held else "current",
+                )
+                for m in rs.members
+            ],
+        )
+        if rs.excluded:
+            emit_table(
+                f"{rs.rs_name}: excluded",
+                ("asn", "name", "reason"),
+                [(e.asn, e.display_name, e.reason) for e in rs.excluded],
+            )
+        if rs.irr_notes:
+            emit_table(
+                f"{rs.rs_name}: registry notes",
+                ("asn", "as_set", "held", "note"),
+                [(n.asn, n.as_set, n.held, n.note) for n in rs.irr_notes],
+            )
+
+
+@rs_app.command("build")
+@handles_errors
+def rs_build(
+    out_dir: Path = typer.Option(..., "--out", help="Directory for <rs-name>.conf files."),
+    rs: str = typer.Option(None, "--rs", help="Build only this route server."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Build, parse-check (bird -p) and write each route server's BIRD configuration."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        try:
+            report = build(session, settings, out_dir, rs_name=rs)
+        except ConfigRejected as exc:
+            raise fail(str(exc), code=1) from None
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        _print_report(report)
+
+
+def _parse_path(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    parts = [p for p in re.split(r"[\s,]+", text.strip()) if p]
+    if not all(p.isdigit() and int(p) <= validate.MAX_ASN for p in parts):
+        raise ValidationError("path", text, "must be ASNs separated by spaces or commas")
+    return tuple(int(p) for p in parts)
+
+
+def _print_explanation(result: Explanation) -> None:
+    verdict = "accepted" if result.accepted else "rejected"
+    path = " ".join(map(str, result.path)) or "(empty)"
+    out.print(
+        f"{result.rs_name}: {result.prefix} from AS{result.asn} via {result.next_hop} "
+        f"(session {result.session}, path {path}): {verdict}; RPKI {result.rpki}",
+        highlight=False,
+        markup=False,
+    )
+    for reason in result.reasons:
+        out.print(
+            f"  {reason.code:>2} {reason.name}: {reason.detail}", highlight=False, markup=False
+        )
+    for note in result.notes:
+        out.print(f"  note: {note}", highlight=False, markup=False)
+
+
+@rs_app.command("explain")
+@handles_errors
+def rs_explain(
+    asn: str = typer.Argument(..., help="The member's ASN."),
+    prefix: str = typer.Argument(..., help="The announced prefix."),
+    path: str = typer.Option(None, "--path", help="AS path, first AS first (default: ASN)."),
+    next_hop: str = typer.Option(None, "--next-hop", help="Default: the member's LAN address."),
+    community: list[str] = typer.Option(
+        [], "--community", help="Community on the route, A:B or A:B:C (repeatable)."
+    ),
+    rs: str = typer.Option(None, "--rs", help="Route server (default: the first)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Say whether a route from a member would be accepted and, if not, every reason."""
+    settings = get_settings()
+    number = validate.asn(asn, "asn", allow_lab=True)
+    communities = [parse_community(c) for c in community]
+    with cli_session(settings) as session:
+        exchange = get_exchange(session)
+        if rs is not None:
+            server = get_route_server(session, rs, exchange)
+        elif exchange.route_servers:
+            server = exchange.route_servers[0]
+        else:
+            raise ValidationError("rs", None, f"exchange {exchange.name!r} has no route server")
+        context = build_context(session, server, settings).context
+    result = explain_route(
+        context,
+        number,
+        prefix,
+        path=_parse_path(path),
+        next_hop=next_hop,
+        communities=communities,
+    )
+    if as_json:
+        emit_json(asdict(result))
+    else:
+        _print_explanation(result)
