@@ -38,12 +38,17 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 demo: system-deps venv
+	@mkdir -p $(IXP_HOME)
+	@[ -f $(IXP_HOME)/ixp.toml ] || cp ixp/data/demo/ixp.toml $(IXP_HOME)/ixp.toml
 	$(BIN)/ixp db upgrade
 	$(BIN)/ixp demo load
 	$(BIN)/ixp member list
 	$(BIN)/ixp rs build --out $(IXP_HOME)/rs
+	$(BIN)/ixp reach load ixp/data/monitor/delegated-pk-demo-extended.txt
 	@if [ "$$(id -u)" = 0 ]; then \
-		$(BIN)/ixp lab down && $(BIN)/ixp lab up && $(BIN)/ixp lab status; \
+		$(BIN)/ixp lab down && $(BIN)/ixp lab up && \
+		$(BIN)/ixp monitor run --once --lab && $(BIN)/ixp monitor sessions && \
+		echo "The lab is up. Live RIB, alerts and reachability: $(BIN)/ixp monitor run --lab"; \
 	else \
 		echo "not root: skipping the lab (real BGP sessions need network namespaces)"; \
 	fi
