@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from ixp import db
-from ixp.settings import Settings
+from ixp.settings import Settings, get_settings
 from tests import pg
 
 _counter = itertools.count()
@@ -68,6 +69,17 @@ def engine(database_url: str) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with db.session_factory(engine)() as session:
         yield session
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Iterator[CliRunner]:
+    """A runner whose ``ixp`` commands use the test's database and data directory."""
+    monkeypatch.setenv("IXP_DATABASE_URL", database_url)
+    monkeypatch.setenv("IXP_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("IXP_MONITOR_METRICS_PORT", "0")
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from ixp.cli.main import app
-from ixp.settings import get_settings
+from tests.cli import run
 from tests.dbsnapshot import snapshot
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[CliRunner]:
-    """A runner whose commands use the test's database."""
-    monkeypatch.setenv("IXP_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
-def run(cli: CliRunner, *args: str) -> tuple[int, str, str]:
-    result = cli.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

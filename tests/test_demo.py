@@ -4,7 +4,6 @@ passes the bogon rules where it should and fails them where it is wrong on purpo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import netaddr
@@ -19,7 +18,7 @@ from ixp.exchange import get_exchange
 from ixp.irr import service as irr_service
 from ixp.members import list_members
 from ixp.models import IrrPrefixData, RpkiRoa
-from ixp.settings import Settings, get_settings
+from ixp.settings import Settings
 from tests.dbsnapshot import snapshot
 from tests.ixf import samples
 
@@ -139,15 +138,6 @@ def test_demo_export_validates_and_round_trips(
     assert samples.schema_errors(demo.EXCHANGE_FILE.read_text(encoding="utf-8")) == []
     assert samples.schema_errors(first) == []
     assert again == first
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Iterator[CliRunner]:
-    monkeypatch.setenv("IXP_DATABASE_URL", database_url)
-    monkeypatch.setenv("IXP_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_ixp_demo_load_command_is_idempotent(cli: CliRunner, engine: Engine) -> None:

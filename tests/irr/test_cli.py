@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from ixp.cli.main import app
-from ixp.settings import get_settings
+from tests.cli import run
 from tests.irr.conftest import REGISTRY, add_member, write_dump
 
-
-@pytest.fixture
-def cli(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path, ix: Session
-) -> Iterator[CliRunner]:
-    """A runner on the test's database, with the exchange of ``ix`` in it."""
-    monkeypatch.setenv("IXP_DATABASE_URL", database_url)
-    monkeypatch.setenv("IXP_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
-def run(cli: CliRunner, *args: str) -> tuple[int, str, str]:
-    result = cli.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+# Every command here runs against the exchange of the ``ix`` fixture.
+pytestmark = pytest.mark.usefixtures("ix")
 
 
 def test_sync_from_a_dump_then_show(cli: CliRunner) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,6 @@ from ixp.cli.main import app
 from ixp.settings import get_settings
 from tests.dbsnapshot import snapshot
 from tests.ixf import samples
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Iterator[CliRunner]:
-    """A runner whose commands use the test's database."""
-    monkeypatch.setenv("IXP_DATABASE_URL", database_url)
-    monkeypatch.setenv("IXP_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def write(path: Path, document: object) -> Path:

@@ -4,32 +4,12 @@ from __future__ import annotations
 
 import configparser
 import json
-from collections.abc import Iterator
 from importlib.resources import files
 
-import pytest
 from typer.testing import CliRunner
 
-from ixp.cli.main import app
-from ixp.settings import get_settings
+from tests.cli import run
 from tests.monitor.conftest import DATA, RS_ASN, Bird
-
-
-@pytest.fixture
-def cli(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: object
-) -> Iterator[CliRunner]:
-    monkeypatch.setenv("IXP_DATABASE_URL", database_url)
-    monkeypatch.setenv("IXP_HOME", str(tmp_path))
-    monkeypatch.setenv("IXP_MONITOR_METRICS_PORT", "0")
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
-def run(cli: CliRunner, *args: str) -> tuple[int, str, str]:
-    result = cli.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_one_round_then_sessions_events_alerts_and_routes(cli: CliRunner, bird: Bird) -> None:

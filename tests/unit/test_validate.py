@@ -33,9 +33,7 @@ def test_public_asns_are_accepted_in_any_spelling(value: object, expected: int) 
         ("-1", "is not an AS number"),
     ],
 )
-def test_reserved_and_malformed_asns_are_refused(
-    value: object, reason: str
-) -> None:
+def test_reserved_and_malformed_asns_are_refused(value: object, reason: str) -> None:
     with pytest.raises(ValidationError) as caught:
         validate.asn(value)
     assert str(caught.value) == f"asn: {value!r} {reason}"
