@@ -18,8 +18,6 @@ blackholing allowed), Bravo AS38002, Charlie AS38003, Delta AS38004 (max-prefix
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
@@ -46,6 +44,7 @@ from tests.lab.exchange import (
     exchange_settings,
 )
 from tests.lab.harness import require_lab
+from tests.rs.cases import Case, pair
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
@@ -54,22 +53,6 @@ PEERS = (BRAVO, CHARLIE)  # the members that receive Alpha's routes (Delta is sh
 TRANSIT_FREE = 3356
 OUTSIDER = 38999  # in no AS-SET
 BLACKHOLE, NO_EXPORT, GRACEFUL_SHUTDOWN = "65535:666", "65535:65281", "65535:0"
-
-
-@dataclass(frozen=True)
-class Case:
-    """One announcement per family: the IPv4 and the IPv6 variant of a test route."""
-
-    v4: Route
-    v6: Route
-
-    def __call__(self, family: int) -> Route:
-        return self.v4 if family == 4 else self.v6
-
-
-def pair(prefix4: str, prefix6: str, **attributes: Any) -> Case:
-    """The same announcement for an IPv4 and an IPv6 prefix."""
-    return Case(Route(prefix4, **attributes), Route(prefix6, **attributes))
 
 
 def alpha_path(*behind: int) -> tuple[int, ...]:
