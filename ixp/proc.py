@@ -1,4 +1,4 @@
-"""The one way ixp runs other programs (bird, birdc, bgpq4, ip, ansible-playbook).
+"""The one way ixp runs other programs (bird, bgpq4, ip).
 
 Always an argument list (never a shell), always a timeout, output captured, and
 failures turned into ``SourceUnavailable`` with a one-line reason: the program

@@ -64,7 +64,6 @@ class Settings(BaseSettings):
     rpki_rtr_port: int = 3323
 
     bird_path: str = "bird"
-    birdc_path: str = "birdc"
     bird_timeout_seconds: float = 120.0
 
     lab_exabgp_path: str | None = Field(

@@ -25,7 +25,7 @@ Python API::
     lab.wait_converged(skip=[asn]) # sessions up, routes imported, receivers caught up
     lab.birdc("rs1", "show route filtered all")       # raw birdc answer
     lab.bird("rs1").routes("filtered")                # parsed: list[BirdRoute]
-    lab.sessions("rs1")            # neighbor address -> BgpProtocol (state, counts)
+    lab.sessions("rs1")            # neighbor address -> ProtocolStatus (state, counts)
     lab.member(38001).received()   # (rs address, prefix) -> ReceivedRoute
     lab.member(38001).announce([...])                  # change routes, no session reset
     lab.member(38001).stop(); lab.member(38001).start(); lab.save()
@@ -37,7 +37,7 @@ Python API::
     Lab.load(settings)             # the lab another process started (state file)
 
 Modules: :mod:`~ixp.lab.netns` (namespaces, bridge, veths, the one subprocess
-wrapper), :mod:`~ixp.lab.bird` (BIRD daemon, ``birdc``, parsers),
+wrapper), :mod:`~ixp.lab.bird` (BIRD daemon; queries through :mod:`ixp.bird`),
 :mod:`~ixp.lab.exabgp` (speakers, routes, received-route replay),
 :mod:`~ixp.lab.agent` (the speakers' ExaBGP API process), :mod:`~ixp.lab.layout`
 (who is in the lab; built from the database), :mod:`~ixp.lab.lab` (the lab).

@@ -26,9 +26,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ixp.bird import ProtocolStatus
 from ixp.errors import Conflict, NotFound
 from ixp.lab import netns
-from ixp.lab.bird import BgpProtocol, BirdDaemon
+from ixp.lab.bird import BirdDaemon
 from ixp.lab.exabgp import Peer, ReceivedRoute, Route, Speaker
 from ixp.lab.layout import LabLayout, MemberNode, RouteServerNode, layout_from_database
 from ixp.models import Exchange
@@ -317,7 +318,7 @@ class Lab:
 
     # -- waiting ----------------------------------------------------------------------------
 
-    def sessions(self, rs_name: str) -> dict[str, BgpProtocol]:
+    def sessions(self, rs_name: str) -> dict[str, ProtocolStatus]:
         """BIRD's BGP protocols of route server ``rs_name`` keyed by neighbor address."""
         protocols = self.bird(rs_name).protocols()
         return {p.neighbor_address: p for p in protocols if p.neighbor_address is not None}
@@ -373,7 +374,8 @@ class Lab:
         for rs in self.layout.route_servers:
             bird = self.bird(rs.name)
             running = bird.ready()
-            sessions = [asdict(p) for p in bird.protocols()] if running else []
+            protocols = bird.protocols() if running else []
+            sessions = [_session_summary(p) for p in protocols if p.proto == "BGP"]
             route_servers.append(
                 {
                     "name": rs.name,
@@ -434,7 +436,7 @@ class Lab:
 
 
 def _session_problem(
-    protocol: BgpProtocol | None,
+    protocol: ProtocolStatus | None,
     speaker: Speaker,
     peer: Peer,
     received: Mapping[tuple[str, str], ReceivedRoute],
@@ -455,3 +457,21 @@ def _session_problem(
         if held != protocol.exported:
             return f"{label}: speaker holds {held} of {protocol.exported} exported routes"
     return None
+
+
+# What ``ixp lab status`` shows of a BGP session (counts are totals over its channels).
+_SESSION_FIELDS = (
+    "name",
+    "state",
+    "info",
+    "neighbor_address",
+    "neighbor_as",
+    "imported",
+    "filtered",
+    "exported",
+)
+
+
+def _session_summary(protocol: ProtocolStatus) -> dict[str, Any]:
+    """One BGP session for ``ixp lab status``: its state and route counts."""
+    return {name: getattr(protocol, name) for name in _SESSION_FIELDS}

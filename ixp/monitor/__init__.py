@@ -1,6 +1,6 @@
 """The BGP monitor: what the route servers hold and how every member session is doing.
 
-- ``birdc``: BIRD's control-socket protocol, ``show protocols all`` and ``show route ... all``.
+- BIRD is read over its control socket with :mod:`ixp.bird` (shared with the lab).
 - ``exabgp`` / ``ingest`` / ``rib``: ExaBGP's JSON stream into typed updates into the
   in-memory RIB of each route server (``collector`` runs and restarts ExaBGP; ``relay``
   is its API process).

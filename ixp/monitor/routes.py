@@ -12,18 +12,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
+from ixp.bird import BirdClient, BirdRoute, ProtocolStatus
 from ixp.errors import NotFound
 from ixp.models import RouteServer
-from ixp.monitor.birdc import BirdClient, BirdRoute, ProtocolStatus
 from ixp.rs.codes import REJECT_NAMESPACE, describe
 
 
 def reject_codes(route: BirdRoute, rs_asn: int) -> list[int]:
     """The reject codes a route carries, in order."""
+    prefix = f"{rs_asn}:{REJECT_NAMESPACE}:"
     return sorted(
-        code
-        for asn, kind, code in route.large_communities
-        if asn == rs_asn and kind == REJECT_NAMESPACE
+        int(community.removeprefix(prefix))
+        for community in route.large_communities
+        if community.startswith(prefix)
     )
 
 
@@ -49,8 +50,8 @@ def route_dict(route: BirdRoute, rs: RouteServer, filtered: bool) -> dict[str, o
         "protocol": route.protocol,
         "next_hop": route.next_hop,
         "as_path": " ".join(str(asn) for asn in route.as_path),
-        "communities": " ".join(f"{a}:{b}" for a, b in route.communities),
-        "large_communities": " ".join(f"{a}:{b}:{c}" for a, b, c in route.large_communities),
+        "communities": " ".join(route.communities),
+        "large_communities": " ".join(route.large_communities),
     }
     if filtered:
         codes = reject_codes(route, rs.asn)

@@ -28,12 +28,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ixp import db
+from ixp.bird import BirdClient
 from ixp.errors import IxpError, NotFound, ValidationError
 from ixp.exchange import get_exchange
 from ixp.models import Alert, Exchange, RouteServer, SessionEvent, SessionState
 from ixp.models.base import utcnow
 from ixp.monitor import alerts, reach, sessions
-from ixp.monitor.birdc import BirdClient
 from ixp.monitor.collector import Collector, CollectorPeer, CollectorSpec
 from ixp.monitor.metrics import MonitorMetrics
 from ixp.monitor.routes import reason_counts

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ixp.bird import ProtocolStatus
 from ixp.models import RouteServer, SessionEvent, SessionState
-from ixp.monitor.birdc import ProtocolStatus
 
 # BGP protocols that are not member sessions: the monitor's own collector peers.
 COLLECTOR_PREFIX = "rs_collector"

@@ -27,9 +27,8 @@ def skip_reason() -> str | None:
     reason = netns.available()
     if reason:
         return reason
-    for binary in ("bird", "birdc"):
-        if shutil.which(binary) is None:
-            return f"{binary} (BIRD 2) is not installed"
+    if shutil.which("bird") is None:
+        return "bird (BIRD 2) is not installed"
     if importlib.util.find_spec("exabgp") is None:
         return "ExaBGP is not installed"
     return None

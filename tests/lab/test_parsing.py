@@ -1,4 +1,4 @@
-"""The lab's readers and writers without daemons: BIRD's text, ExaBGP's JSON, ExaBGP's config."""
+"""The lab's readers and writers without daemons: BIRD's replies, ExaBGP's JSON and config."""
 
 from __future__ import annotations
 
@@ -7,74 +7,91 @@ from pathlib import Path
 
 import pytest
 
-from ixp.lab.bird import parse_protocols, parse_routes
+from ixp.bird import ReplyLine, parse_protocols, parse_reply, parse_routes
 from ixp.lab.exabgp import Peer, Route, Speaker, replay
 from ixp.lab.layout import LabLayout, MemberNode, RouteServerNode, rejected_examples
 from ixp.lab.netns import LabError
 
+# BIRD's control-socket replies as they arrive: a reply code per line, ``-`` while more follows.
 PROTOCOLS = """\
-Name       Proto      Table      State  Since         Info
-device1    Device     ---        up     18:23:19.613
-AS38001_v4_1 BGP      ---        up     18:30:55.418  Established
-  Description:    AS38001 Alpha Net
-  BGP state:          Established
-    Neighbor address: 185.1.50.11
-    Neighbor AS:      38001
-  Channel ipv4
-    Import limit:   100
-    Routes:         16 imported, 10 filtered, 5 exported, 3 preferred
-AS38004_v6_1 BGP      ---        down   18:31:49.040  Automatic shutdown: Route limit exceeded
-  BGP state:          Down
-    Neighbor address: 2001:7f8:a0::14
-    Neighbor AS:      38004
-    Last error:       Automatic shutdown: Route limit exceeded
+2002-Name       Proto      Table      State  Since         Info
+1002-device1    Device     ---        up     18:23:19.613
+1006-
+1002-AS38001_v4_1 BGP      ---        up     18:30:55.418  Established
+1006-  Description:    AS38001 Alpha Net
+ BGP state:          Established
+   Neighbor address: 185.1.50.11
+   Neighbor AS:      38001
+ Channel ipv4
+   Import limit:   100
+   Routes:         16 imported, 10 filtered, 5 exported, 3 preferred
+ Channel ipv6
+   Routes:         1 imported, 0 exported, 1 preferred
+1006-
+1002-AS38004_v6_1 BGP      ---        down   18:31:49.040  Automatic shutdown: Route limit exceeded
+1006-  BGP state:          Down
+   Neighbor address: 2001:7f8:a0::14
+   Neighbor AS:      38004
+   Last error:       Automatic shutdown: Route limit exceeded
+1006-
 """
 
 ROUTES = """\
-Table master4:
-103.100.1.0/24       unicast [AS38002_v4_1 18:31:49.412] * (100) [AS38002i]
-\tvia 185.1.50.12 on lan0
-\tType: BGP univ
-\tBGP.as_path: 38002 38002
-\tBGP.next_hop: 185.1.50.12
-\tBGP.local_pref: 100
-\tBGP.large_community: (59900, 1000, 2)
-                     unicast [AS38001_v4_1 18:31:49.400] (100) [AS38001i]
-\tvia 185.1.50.11 on lan0
-\tBGP.as_path: 38001
-\tBGP.next_hop: 185.1.50.11
-\tBGP.local_pref: 0
-\tBGP.community: (65535,0)
-
-Table master6:
-2a0b:4000::/32       unicast [AS38001_v6_1 18:31:49.401] * (100) [AS38001i]
-\tBGP.as_path: 38001
-\tBGP.next_hop: 2001:7f8:a0::11 fe80::1
+1007-Table master4:
+1007-103.100.1.0/24       unicast [AS38002_v4_1 18:31:49.412] * (100) [AS38002i]
+ \tvia 185.1.50.12 on lan0
+1008-\tType: BGP univ
+1012-\tBGP.as_path: 38002 38002
+ \tBGP.next_hop: 185.1.50.12
+ \tBGP.local_pref: 100
+ \tBGP.large_community: (59900, 1000, 2)
+1007-                     unicast [AS38001_v4_1 18:31:49.400] (100) [AS38001i]
+ \tvia 185.1.50.11 on lan0
+1012-\tBGP.as_path: 38001
+ \tBGP.next_hop: 185.1.50.11
+ \tBGP.local_pref: 0
+ \tBGP.community: (65535,0)
+1007-
+1007-Table master6:
+1007-2a0b:4000::/32       unicast [AS38001_v6_1 18:31:49.401] * (100) [AS38001i]
+1012-\tBGP.as_path: 38001
+ \tBGP.next_hop: 2001:7f8:a0::11 fe80::1
+1007-
+1007-Table rs_roa4:
+1007-45.64.0.0/20-24 AS38001  [rs_roa4_static 18:30:55.418] * (200)
+1008-\tType: static univ
 """
 
 
+def reply(raw: str) -> list[ReplyLine]:
+    """The lines of ``raw`` with the empty final ``0000`` line BIRD ends a table with."""
+    return [line for line, _ in parse_reply([*raw.splitlines(), "0000 "])]
+
+
 def test_protocols_are_read_per_bgp_session() -> None:
-    alpha, delta = parse_protocols(PROTOCOLS)
+    device, alpha, delta = parse_protocols(reply(PROTOCOLS))
+    assert (device.proto, device.is_up, device.established) == ("Device", True, False)
     assert (alpha.name, alpha.neighbor_address, alpha.neighbor_as) == (
         "AS38001_v4_1",
         "185.1.50.11",
         38001,
     )
     assert alpha.established
-    assert (alpha.imported, alpha.filtered, alpha.exported) == (16, 10, 5)
+    assert (alpha.imported, alpha.filtered, alpha.exported) == (17, 10, 5)  # both channels
+    assert alpha.channels["ipv4"].import_limit == 100
     assert not delta.established
     assert delta.info == "Automatic shutdown: Route limit exceeded"
     assert delta.neighbor_address == "2001:7f8:a0::14"
 
 
 def test_routes_keep_every_path_of_a_prefix_with_attributes() -> None:
-    best, draining, v6 = parse_routes(ROUTES)
+    best, draining, v6 = parse_routes(reply(ROUTES))  # the ROA table's row is no route
     assert (best.prefix, best.protocol, best.primary) == ("103.100.1.0/24", "AS38002_v4_1", True)
     assert best.as_path == (38002, 38002)
-    assert best.large_communities == {"59900:1000:2"}
+    assert best.large_communities == ("59900:1000:2",)
     assert (draining.prefix, draining.primary, draining.local_pref) == ("103.100.1.0/24", False, 0)
-    assert draining.communities == {"65535:0"}
-    assert v6.next_hop == "2001:7f8:a0::11"  # the global next hop, not the link-local one
+    assert draining.communities == ("65535:0",)
+    assert (v6.table, v6.next_hop) == ("master6", "2001:7f8:a0::11")  # global, not link-local
 
 
 def message(kind: str, peer: str, body: dict[str, object]) -> str:

@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ixp.errors import SourceUnavailable
-from ixp.monitor.birdc import (
+from ixp.bird import (
     BirdClient,
     BirdCommandError,
     BirdRoute,
@@ -15,6 +14,7 @@ from ixp.monitor.birdc import (
     parse_bird_time,
     parse_reply,
 )
+from ixp.errors import SourceUnavailable
 from ixp.monitor.routes import reason_text, reject_codes
 from tests.monitor.conftest import RS_ASN, Bird
 
@@ -51,8 +51,8 @@ def test_routes_carry_paths_and_communities(bird: Bird) -> None:
     assert first.protocol == "members4"
     assert first.primary
     assert first.as_path == (38001, 38100)
-    assert first.communities == ((38001, 100),)
-    assert first.large_communities == ((RS_ASN, 1000, 1),)
+    assert first.communities == ("38001:100",)
+    assert first.large_communities == (f"{RS_ASN}:1000:1",)
     assert routes["37.60.0.0/22"].as_path == (38002,)
     assert [r.prefix for r in only6] == ["2a0b:4000::/32"]
 
@@ -107,7 +107,7 @@ def test_reject_codes_decode_with_the_route_server_code_table() -> None:
         "45.64.0.0/22",
         "AS38001_v4_1",
         False,
-        large_communities=((RS_ASN, 1101, 13), (RS_ASN, 1101, 3), (RS_ASN, 1000, 2), (1, 1101, 9)),
+        large_communities=(f"{RS_ASN}:1101:13", f"{RS_ASN}:1101:3", f"{RS_ASN}:1000:2", "1:1101:9"),
     )
     assert reject_codes(route, RS_ASN) == [3, 13]
     assert reason_text(13) == ("rpki-invalid", "RPKI route-origin validation: invalid")

@@ -14,10 +14,7 @@ import pytest
 from ixp.rs.check import bird_parse
 
 BIRD = shutil.which("bird")
-BIRDC = shutil.which("birdc")
-needs_bird = pytest.mark.skipif(
-    BIRD is None or BIRDC is None, reason="BIRD 2 (Debian bird2: bird, birdc) is not installed"
-)
+needs_bird = pytest.mark.skipif(BIRD is None, reason="BIRD 2 (Debian bird2: bird) is not installed")
 
 
 def parses(text: str, tmp_path: Path, name: str = "test.conf") -> float:
@@ -59,12 +56,3 @@ def running_bird(config: Path) -> Iterator[Path]:
             process.wait()
         if process.stderr:
             process.stderr.close()
-
-
-def birdc(socket: Path, *command: str) -> str:
-    """One birdc command's output."""
-    assert BIRDC is not None
-    result = subprocess.run(
-        [BIRDC, "-s", str(socket), *command], capture_output=True, text=True, timeout=30, check=True
-    )
-    return result.stdout

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 import pytest
 
 from ixp import db
+from ixp.bird import BirdRoute, ProtocolStatus
 from ixp.lab import netns
-from ixp.lab.bird import BgpProtocol, BirdRoute
 from ixp.lab.exabgp import ReceivedRoute, Route
 from ixp.lab.lab import Lab
 from ixp.rs.codes import REJECT_NAMESPACE, RPKI_NAMESPACE, RejectCode, RpkiTag
@@ -179,7 +179,7 @@ def filtered(lab: Lab) -> list[BirdRoute]:
     return lab.bird(RS_NAME).routes("filtered")
 
 
-def delta_sessions(lab: Lab) -> list[BgpProtocol]:
+def delta_sessions(lab: Lab) -> list[ProtocolStatus]:
     sessions = lab.sessions(RS_NAME)
     return [sessions[address(DELTA, 4)], sessions[address(DELTA, 6)]]
 

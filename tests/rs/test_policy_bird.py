@@ -4,7 +4,7 @@ Each case is fed into BIRD by a static protocol whose import filter is the
 member session's own `import where rs_import(...)` taken from the rendered
 config, so BIRD runs exactly the shared policy functions with that member's
 data. BIRD keeps rejected routes (`import keep filtered on`) with their
-reject tags; the test reads the tags over the control socket and compares them
+reject tags; the test reads the tags over the control socket (``ixp.bird``) and compares them
 with the codes `explain_route` gives. No namespaces or BGP sessions are needed.
 """
 
@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
+from ixp.bird import BirdClient, BirdRoute
+from ixp.monitor.routes import reject_codes
 from ixp.rs.explain import explain_route
 from ixp.rs.render import render_config
 from tests.rs import samples
-from tests.rs.birdtools import birdc, needs_bird, running_bird
+from tests.rs.birdtools import needs_bird, running_bird
 
 ALPHA, BRAVO, TIER1 = samples.ALPHA, samples.BRAVO, samples.TIER1
 BLACKHOLE, NO_EXPORT, GSHUT = (65535, 666), (65535, 65281), (65535, 0)
@@ -98,32 +99,31 @@ def _injector(index: int, case: Case, config: str) -> str:
     )
 
 
-def _attributes(socket: Path, index: int) -> tuple[bool, str]:
-    """Whether BIRD accepted case ``index``, and its route's attribute text."""
-    accepted = birdc(socket, "show", "route", "all", "protocol", f"case_{index}")
-    if "BGP." in accepted:
-        return True, accepted
-    return False, birdc(socket, "show", "route", "all", "filtered", "protocol", f"case_{index}")
+def _result(bird: BirdClient, index: int) -> tuple[bool, BirdRoute]:
+    """Whether BIRD accepted case ``index``, and its route as BIRD holds it."""
+    accepted = bird.routes(f"protocol case_{index}")
+    if accepted:
+        return True, accepted[0]
+    (filtered,) = bird.routes(f"filtered protocol case_{index}")
+    return False, filtered
 
 
 @pytest.fixture(scope="module")
-def bird_results(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[bool, str]]:
+def bird_results(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[bool, BirdRoute]]:
     """Every case run through one BIRD instance."""
     config = render_config(samples.context())
     text = config + "\n".join(_injector(i, c, config) for i, c in enumerate(CASES))
     path = tmp_path_factory.mktemp("policy") / "rs.conf"
     path.write_text(text, encoding="utf-8")
-    with running_bird(path) as socket:
-        return {i: _attributes(socket, i) for i in range(len(CASES))}
-
-
-def _codes(attributes: str) -> set[int]:
-    return {int(c) for c in re.findall(rf"\({samples.RS_ASN}, 1101, (\d+)\)", attributes)}
+    with running_bird(path) as socket, BirdClient(str(socket)) as bird:
+        return {i: _result(bird, i) for i in range(len(CASES))}
 
 
 @needs_bird
 @pytest.mark.parametrize("index", range(len(CASES)), ids=lambda i: f"{CASES[i].prefix}-{i}")
-def test_bird_and_explain_agree(bird_results: dict[int, tuple[bool, str]], index: int) -> None:
+def test_bird_and_explain_agree(
+    bird_results: dict[int, tuple[bool, BirdRoute]], index: int
+) -> None:
     case = CASES[index]
     expected = explain_route(
         samples.context(),
@@ -133,29 +133,29 @@ def test_bird_and_explain_agree(bird_results: dict[int, tuple[bool, str]], index
         next_hop=case.next_hop,
         communities=case.communities,
     )
-    accepted, attributes = bird_results[index]
-    assert accepted == expected.accepted, attributes
-    assert _codes(attributes) == {r.code for r in expected.reasons}, attributes
+    accepted, route = bird_results[index]
+    assert accepted == expected.accepted, route
+    assert set(reject_codes(route, samples.RS_ASN)) == {r.code for r in expected.reasons}, route
 
 
 @needs_bird
 def test_accepted_routes_carry_rpki_tags_and_blackholes_are_rewritten(
-    bird_results: dict[int, tuple[bool, str]],
+    bird_results: dict[int, tuple[bool, BirdRoute]],
 ) -> None:
     valid = bird_results[CASES.index(Case(ALPHA.asn, "31.10.0.0/16"))][1]
-    assert f"({samples.RS_ASN}, 1000, 1)" in valid
+    assert f"{samples.RS_ASN}:1000:1" in valid.large_communities
     unknown = bird_results[CASES.index(Case(BRAVO.asn, "62.40.0.0/18", next_hop="185.1.0.99"))][1]
-    assert f"({samples.RS_ASN}, 1000, 2)" in unknown
+    assert f"{samples.RS_ASN}:1000:2" in unknown.large_communities
     blackhole = bird_results[CASES.index(Case(ALPHA.asn, "31.10.7.7/32", communities=(BLACKHOLE,)))]
     assert blackhole[0]
-    assert "BGP.next_hop: 185.1.0.66" in blackhole[1] and "(65535,65281)" in blackhole[1]
+    assert blackhole[1].next_hop == "185.1.0.66" and "65535:65281" in blackhole[1].communities
     blackhole6 = bird_results[
         CASES.index(Case(ALPHA.asn, "2a0a:1000::1/128", communities=(BLACKHOLE,)))
     ]
-    assert "BGP.next_hop: 2001:7f8:ff::66" in blackhole6[1]
+    assert blackhole6[1].next_hop == "2001:7f8:ff::66"
     drained = bird_results[CASES.index(Case(ALPHA.asn, "31.10.8.0/24", communities=(GSHUT,)))][1]
-    assert "BGP.local_pref: 0" in drained
+    assert drained.local_pref == 0
     scrubbed = bird_results[
         CASES.index(Case(ALPHA.asn, "31.10.0.0/16", communities=((samples.RS_ASN, 1101, 9),)))
     ]
-    assert scrubbed[0] and "1101" not in scrubbed[1]
+    assert scrubbed[0] and not any(":1101:" in c for c in scrubbed[1].large_communities)

@@ -1,38 +1,27 @@
-"""A client for BIRD 2's control socket, speaking its line protocol directly.
+"""BIRD 2's control-socket replies, and ``show protocols all`` / ``show route ... all`` read.
 
-``birdc`` is only a terminal front end to the socket; the monitor talks to the
-socket itself so it gets BIRD's reply codes instead of screen text. BIRD
-answers a command with lines of the form ``CODE-text`` (more follows) or
+BIRD answers a command with lines of the form ``CODE-text`` (more follows) or
 ``CODE text`` (last line of a block); a line starting with a space continues
 the previous code. Codes 0xxx end a successful reply, 8xxx (runtime error)
 and 9xxx (parse error) end a failed one; 1xxx are table rows and 2xxx their
-headings. The greeting on connect is ``0001 BIRD <version> ready.``.
+headings. The parsers work on those coded lines, not on ``birdc``'s screen
+text, so they know a protocol row from a detail line without guessing.
 
-The parsers turn ``show protocols all`` and ``show route ... all`` into frozen
-dataclasses, so the rest of the monitor never looks at BIRD's text.
+Communities are kept as BIRD and ExaBGP write them in configs (``"a:b"``,
+``"a:b:c"``), in BIRD's order, so they compare directly with what a member's
+speaker announced or received.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
-import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from types import TracebackType
 
-from ixp.errors import IxpError, SourceUnavailable
+from ixp.errors import SourceUnavailable
 
 REPLY_LINE = re.compile(r"^(\d{4})([ -])(.*)$")
-
-
-class BirdCommandError(IxpError):
-    """BIRD refused a command (reply code 8xxx or 9xxx)."""
-
-    def __init__(self, command: str, code: int, message: str) -> None:
-        self.code = code
-        super().__init__(f"bird command {command!r} failed: {code} {message}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,121 +50,16 @@ def parse_reply(raw_lines: Iterable[str]) -> Iterator[tuple[ReplyLine, bool]]:
             raise SourceUnavailable(f"bird socket: unexpected reply line {raw!r}")
 
 
-class BirdClient:
-    """One connection to a BIRD control socket; reconnects once if the socket was reset.
-
-    Use as a context manager or call ``close``. Every failure to reach BIRD is
-    a ``SourceUnavailable`` naming the socket, so callers can retry with backoff.
-    """
-
-    def __init__(self, path: str, timeout: float = 10.0) -> None:
-        self.path = path
-        self.timeout = timeout
-        self.version: str | None = None
-        self._sock: socket.socket | None = None
-        self._reader: Iterator[str] | None = None
-
-    def __enter__(self) -> BirdClient:
-        self.connect()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def connect(self) -> None:
-        """Open the socket and read BIRD's greeting."""
-        self.close()
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self.path)
-        except OSError as exc:
-            sock.close()
-            raise SourceUnavailable(f"bird socket {self.path}: {exc.strerror or exc}") from None
-        self._sock = sock
-        self._reader = self._lines(sock)
-        greeting = self._read_reply("<connect>")
-        self.version = greeting[0].text.removesuffix(" ready.").removeprefix("BIRD ")
-
-    def close(self) -> None:
-        """Close the socket if open."""
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-        self._sock = None
-        self._reader = None
-
-    def _lines(self, sock: socket.socket) -> Iterator[str]:
-        buffer = b""
-        while True:
-            try:
-                chunk = sock.recv(262144)
-            except OSError as exc:
-                raise SourceUnavailable(f"bird socket {self.path}: {exc}") from None
-            if not chunk:
-                raise SourceUnavailable(f"bird socket {self.path}: closed by BIRD")
-            buffer += chunk
-            *complete, buffer = buffer.split(b"\n")
-            for line in complete:
-                yield line.decode("utf-8", "replace")
-
-    def _read_reply(self, command: str) -> list[ReplyLine]:
-        assert self._reader is not None
-        lines: list[ReplyLine] = []
-        for line, last in parse_reply(self._reader):
-            lines.append(line)
-            if last:
-                if line.code >= 8000:
-                    raise BirdCommandError(command, line.code, line.text)
-                return lines
-        raise SourceUnavailable(f"bird socket {self.path}: reply ended early")
-
-    def command(self, command: str) -> list[ReplyLine]:
-        """Send one command and return its reply lines (the final status line included).
-
-        A connection that broke since the last command (BIRD restarted) is
-        reopened once; a second failure is raised as ``SourceUnavailable``.
-        """
-        if "\n" in command:
-            raise ValueError("a BIRD command is one line")
-        try:
-            return self._send(command)
-        except SourceUnavailable:
-            return self._send(command)
-
-    def _send(self, command: str) -> list[ReplyLine]:
-        if self._sock is None:
-            self.connect()
-        assert self._sock is not None
-        try:
-            self._sock.sendall(command.encode() + b"\n")
-            return self._read_reply(command)
-        except OSError as exc:
-            self.close()
-            raise SourceUnavailable(f"bird socket {self.path}: {exc}") from None
-        except SourceUnavailable:
-            self.close()
-            raise
-
-    def protocols(self) -> list[ProtocolStatus]:
-        """``show protocols all``, parsed."""
-        return parse_protocols(self.command("show protocols all"))
-
-    def routes(self, args: str = "") -> list[BirdRoute]:
-        """``show route <args> all``, parsed (``args`` e.g. ``"filtered protocol m64500"``)."""
-        return parse_routes(self.command(f"show route {args} all".replace("  ", " ")))
+def reply_text(lines: Iterable[ReplyLine]) -> str:
+    """A reply as ``birdc`` prints it (without its greeting): the lines' text, codes dropped."""
+    return "\n".join(line.text for line in lines).rstrip("\n")
 
 
 # --- show protocols all -------------------------------------------------------------------
 
 PROTOCOL_ROW = re.compile(
     r"^(?P<name>\S+)\s+(?P<proto>\S+)\s+(?P<table>\S+)\s+(?P<state>\S+)\s+"
-    r"(?P<since>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?|\S+)\s*(?P<info>.*)$"
+    r"(?P<since>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?|\S+)\s*(?P<info>.*?)\s*$"
 )
 ROUTE_COUNT = re.compile(r"(\d+) (imported|filtered|exported|preferred)")
 
@@ -213,11 +97,31 @@ class ProtocolStatus:
     channels: dict[str, ChannelStatus] = field(default_factory=dict)
 
     @property
+    def established(self) -> bool:
+        """True for a BGP session that is up (BIRD's info column says ``Established``)."""
+        return self.bgp_state == "Established"
+
+    @property
     def is_up(self) -> bool:
         """BGP: Established; other protocols: state up."""
         if self.bgp_state is not None:
-            return self.bgp_state == "Established"
+            return self.established
         return self.state == "up"
+
+    @property
+    def imported(self) -> int:
+        """Routes imported over all channels (the lab waits on the totals)."""
+        return sum(channel.imported for channel in self.channels.values())
+
+    @property
+    def filtered(self) -> int:
+        """Routes filtered over all channels."""
+        return sum(channel.filtered for channel in self.channels.values())
+
+    @property
+    def exported(self) -> int:
+        """Routes exported over all channels."""
+        return sum(channel.exported for channel in self.channels.values())
 
     def since_at(self, today: dt.date | None = None) -> dt.datetime | None:
         """``since`` as a UTC datetime (BIRD prints a bare time for today, a date otherwise)."""
@@ -312,6 +216,8 @@ ROUTE_ROW = re.compile(
     r"^(?P<prefix>\S+)?\s+(?P<kind>\w+) \[(?P<proto>\S+) (?P<since>[^\]]*?)"
     r"(?: from (?P<src>\S+))?\](?P<primary> \*)?"
 )
+# Any other row: a net of another type, then ``[protocol since ...]``.
+OTHER_ROW = re.compile(r"^\S.*\s\[\S+ [^\]]*\]")
 TUPLE = re.compile(r"\(([\d, ]+)\)")
 
 
@@ -325,15 +231,18 @@ class BirdRoute:
     primary: bool
     next_hop: str | None = None
     as_path: tuple[int, ...] = ()
-    communities: tuple[tuple[int, int], ...] = ()
-    large_communities: tuple[tuple[int, int, int], ...] = ()
+    communities: tuple[str, ...] = ()
+    large_communities: tuple[str, ...] = ()
     origin: str | None = None
     local_pref: int | None = None
     med: int | None = None
 
 
-def _tuples(value: str) -> list[tuple[int, ...]]:
-    return [tuple(int(part) for part in item.split(",")) for item in TUPLE.findall(value)]
+def _communities(value: str) -> tuple[str, ...]:
+    """``(1,2) (3,4)`` or ``(1, 2, 3)`` as ``("1:2", "3:4")`` / ``("1:2:3",)``."""
+    return tuple(
+        ":".join(part.strip() for part in item.split(",")) for item in TUPLE.findall(value)
+    )
 
 
 def _route_attribute(route: BirdRoute, key: str, value: str) -> None:
@@ -344,9 +253,9 @@ def _route_attribute(route: BirdRoute, key: str, value: str) -> None:
     elif key == "BGP.next_hop":
         route.next_hop = value.split()[0]
     elif key == "BGP.community":
-        route.communities = tuple(_tuples(value))  # type: ignore[arg-type]
+        route.communities = _communities(value)
     elif key == "BGP.large_community":
-        route.large_communities = tuple(_tuples(value))  # type: ignore[arg-type]
+        route.large_communities = _communities(value)
     elif key == "BGP.origin":
         route.origin = value.lower()
     elif key == "BGP.local_pref":
@@ -356,8 +265,14 @@ def _route_attribute(route: BirdRoute, key: str, value: str) -> None:
 
 
 def parse_routes(lines: Iterable[ReplyLine]) -> list[BirdRoute]:
-    """Parse ``show route ... all`` (1007 route rows, 1008/1012 attribute lines)."""
+    """Parse ``show route ... all`` (1007 route rows, 1008/1012 attribute lines).
+
+    Only unicast routes are read: a row of another net type (a ROA table's
+    ``prefix-maxlen ASN [...]``, shown when no table is named) is passed over
+    with its attribute lines.
+    """
     routes: list[BirdRoute] = []
+    current: BirdRoute | None = None
     table = ""
     prefix = ""
     for line in lines:
@@ -368,24 +283,26 @@ def parse_routes(lines: Iterable[ReplyLine]) -> list[BirdRoute]:
                 continue
             if text.startswith("\t"):
                 via = text.strip().split()
-                if routes and len(via) >= 2 and via[0] == "via" and routes[-1].next_hop is None:
-                    routes[-1].next_hop = via[1]
+                if current and len(via) >= 2 and via[0] == "via" and current.next_hop is None:
+                    current.next_hop = via[1]
                 continue
             if not text.strip():
                 continue
             row = ROUTE_ROW.match(text)
             if row is None:
-                raise SourceUnavailable(f"bird: cannot read route row {text!r}")
+                if OTHER_ROW.match(text) is None:
+                    raise SourceUnavailable(f"bird: cannot read route row {text!r}")
+                current = None
+                continue
             prefix = row.group("prefix") or prefix
-            routes.append(
-                BirdRoute(
-                    table=table,
-                    prefix=prefix,
-                    protocol=row.group("proto"),
-                    primary=row.group("primary") is not None,
-                )
+            current = BirdRoute(
+                table=table,
+                prefix=prefix,
+                protocol=row.group("proto"),
+                primary=row.group("primary") is not None,
             )
-        elif line.code in (1008, 1012) and routes:
+            routes.append(current)
+        elif line.code in (1008, 1012) and current:
             key, value = _key_value(text)
-            _route_attribute(routes[-1], key, value)
+            _route_attribute(current, key, value)
     return routes

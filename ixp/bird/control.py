@@ -1,0 +1,144 @@
+"""A client for BIRD 2's control socket, speaking its line protocol directly.
+
+Talking to the socket instead of running ``birdc`` gives BIRD's reply codes
+instead of screen text, and needs no ``ip netns exec`` for a BIRD in a
+namespace: the socket is a file on the host's filesystem. The greeting on
+connect is ``0001 BIRD <version> ready.``; see :mod:`ixp.bird.parse` for the
+reply format.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from types import TracebackType
+
+from ixp.bird.parse import (
+    BirdRoute,
+    ProtocolStatus,
+    ReplyLine,
+    parse_protocols,
+    parse_reply,
+    parse_routes,
+)
+from ixp.errors import IxpError, SourceUnavailable
+
+
+class BirdCommandError(IxpError):
+    """BIRD refused a command (reply code 8xxx or 9xxx)."""
+
+    def __init__(self, command: str, code: int, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"bird command {command!r} failed: {code} {message}")
+
+
+class BirdClient:
+    """One connection to a BIRD control socket; reconnects once if the socket was reset.
+
+    Use as a context manager or call ``close``. Every failure to reach BIRD is
+    a ``SourceUnavailable`` naming the socket, so callers can retry with backoff.
+    """
+
+    def __init__(self, path: str, timeout: float = 10.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.version: str | None = None
+        self._sock: socket.socket | None = None
+        self._reader: Iterator[str] | None = None
+
+    def __enter__(self) -> BirdClient:
+        self.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        """Open the socket and read BIRD's greeting."""
+        self.close()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.path)
+        except OSError as exc:
+            sock.close()
+            raise SourceUnavailable(f"bird socket {self.path}: {exc.strerror or exc}") from None
+        self._sock = sock
+        self._reader = self._lines(sock)
+        greeting = self._read_reply("<connect>")
+        self.version = greeting[0].text.removesuffix(" ready.").removeprefix("BIRD ")
+
+    def close(self) -> None:
+        """Close the socket if open."""
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+        self._sock = None
+        self._reader = None
+
+    def _lines(self, sock: socket.socket) -> Iterator[str]:
+        buffer = b""
+        while True:
+            try:
+                chunk = sock.recv(262144)
+            except OSError as exc:
+                raise SourceUnavailable(f"bird socket {self.path}: {exc}") from None
+            if not chunk:
+                raise SourceUnavailable(f"bird socket {self.path}: closed by BIRD")
+            buffer += chunk
+            *complete, buffer = buffer.split(b"\n")
+            for line in complete:
+                yield line.decode("utf-8", "replace")
+
+    def _read_reply(self, command: str) -> list[ReplyLine]:
+        assert self._reader is not None
+        lines: list[ReplyLine] = []
+        for line, last in parse_reply(self._reader):
+            lines.append(line)
+            if last:
+                if line.code >= 8000:
+                    raise BirdCommandError(command, line.code, line.text)
+                return lines
+        raise SourceUnavailable(f"bird socket {self.path}: reply ended early")
+
+    def command(self, command: str) -> list[ReplyLine]:
+        """Send one command and return its reply lines (the final status line included).
+
+        A connection that broke since the last command (BIRD restarted) is
+        reopened once; a second failure is raised as ``SourceUnavailable``.
+        """
+        if "\n" in command:
+            raise ValueError("a BIRD command is one line")
+        try:
+            return self._send(command)
+        except SourceUnavailable:
+            return self._send(command)
+
+    def _send(self, command: str) -> list[ReplyLine]:
+        if self._sock is None:
+            self.connect()
+        assert self._sock is not None
+        try:
+            self._sock.sendall(command.encode() + b"\n")
+            return self._read_reply(command)
+        except OSError as exc:
+            self.close()
+            raise SourceUnavailable(f"bird socket {self.path}: {exc}") from None
+        except SourceUnavailable:
+            self.close()
+            raise
+
+    def protocols(self) -> list[ProtocolStatus]:
+        """``show protocols all``, parsed."""
+        return parse_protocols(self.command("show protocols all"))
+
+    def routes(self, args: str = "") -> list[BirdRoute]:
+        """``show route <args> all``, parsed (``args`` e.g. ``"filtered protocol m64500"``)."""
+        return parse_routes(self.command(" ".join(f"show route {args} all".split())))
