@@ -27,7 +27,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from ixp.monitor.birdc import BirdClient
+from ixp.bird import BirdClient
 from ixp.monitor.ingest import Ingest
 
 HEADER = (
