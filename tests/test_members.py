@@ -12,37 +12,13 @@ from ixp import exchange, members
 from ixp.errors import Conflict, IxpError, NotFound, ValidationError
 from ixp.models import AuditEntry, Member, MemberStatus
 from tests.dbsnapshot import snapshot
+from tests.factories import pkix_test_exchange
 
 
 @pytest.fixture
 def ix(session: Session) -> Session:
     """An exchange with two route servers, as the CLI would set it up."""
-    exchange.init_exchange(
-        session,
-        name="PKIX Test",
-        country="pk",
-        asn=38195,
-        lan4="185.1.10.0/24",
-        lan6="2001:7f8:1::/64",
-        blackhole_ipv4="185.1.10.66",
-        blackhole_ipv6="2001:7f8:1::66",
-    )
-    exchange.add_route_server(
-        session,
-        name="rs1-isb",
-        asn=38195,
-        router_id="185.1.10.1",
-        ipv4="185.1.10.1",
-        ipv6="2001:7f8:1::1",
-    )
-    exchange.add_route_server(
-        session,
-        name="rs2-khi",
-        asn=38195,
-        router_id="185.1.10.2",
-        ipv4="185.1.10.2",
-        ipv6="2001:7f8:1::2",
-    )
+    pkix_test_exchange(session)
     return session
 
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from ixp import exchange, members
+from ixp import members
 from ixp.models import Member
+from tests.factories import pkix_test_exchange
 
 REGISTRY = Path(__file__).resolve().parent.parent / "data" / "rpsl" / "registry.db"
 
@@ -30,14 +31,7 @@ def add_member(session: Session, asn: int, **fields: Any) -> Member:
 @pytest.fixture
 def ix(session: Session) -> Session:
     """Three members: one AS-SET for both families, one without, one per family."""
-    exchange.init_exchange(
-        session,
-        name="PKIX Test",
-        country="pk",
-        asn=38195,
-        lan4="185.1.10.0/24",
-        lan6="2001:7f8:1::/64",
-    )
+    pkix_test_exchange(session)
     add_member(session, 38193, as_set="AS-NAYATEL")
     add_member(session, 9541)
     add_member(session, 23674, as_set_v4="AS-NAYATEL-CUSTOMERS")
