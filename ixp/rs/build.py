@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ixp.exchange import get_exchange, get_route_server
 from ixp.models import Exchange, RouteServer
 from ixp.rs.check import bird_parse
-from ixp.rs.context import IrrNote, build_context
+from ixp.rs.context import IrrNote, build_context, load_roas
 from ixp.rs.render import render
 from ixp.rs.types import Excluded, RsContext
 from ixp.settings import Settings
@@ -107,10 +107,11 @@ def build(
     out_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     results: list[RsBuild] = []
+    roas = None if settings.rpki_rtr_host else load_roas(session)
     try:
         for rs in _route_servers(session, exchange, rs_name):
             started = time.monotonic()
-            built = build_context(session, rs, settings)
+            built = build_context(session, rs, settings, roas)
             context = built.context
             rendered = render(context)
             render_seconds = time.monotonic() - started

@@ -142,9 +142,25 @@ def _span(prefix: str, family: int) -> tuple[int, int]:
     return first, first + (1 << (bits - int(length))) - 1
 
 
-def _relevant_roas(
-    roas: Sequence[RoaLike], policies: Sequence[MemberPolicy]
-) -> tuple[RoaLike, ...]:
+@dataclass(frozen=True)
+class RoaTable:
+    """The stored ROAs, checked, with each one's address span computed once per build."""
+
+    roas: tuple[RoaLike, ...]
+    spans: tuple[tuple[int, int, int], ...]
+
+
+def load_roas(session: Session) -> RoaTable:
+    """The stored ROAs ready for ``build_context``; load once when building several servers."""
+    roas = _roas(session)
+    spans = []
+    for roa in roas:
+        family = 6 if ":" in roa.prefix else 4
+        spans.append((family, *_span(roa.prefix, family)))
+    return RoaTable(roas, tuple(spans))
+
+
+def _relevant_roas(table: RoaTable, policies: Sequence[MemberPolicy]) -> tuple[RoaLike, ...]:
     """The ROAs that can decide a route some member may announce.
 
     A route is accepted only inside a member's registered prefixes, so only ROAs
@@ -169,9 +185,7 @@ def _relevant_roas(
                 ends.append(last)
         merged[family] = (starts, ends)
     kept = []
-    for roa in roas:
-        family = 6 if ":" in roa.prefix else 4
-        first, last = _span(roa.prefix, family)
+    for roa, (family, first, last) in zip(table.roas, table.spans, strict=True):
         starts, ends = merged[family]
         index = bisect.bisect_right(starts, last) - 1
         if index >= 0 and ends[index] >= first:
@@ -262,8 +276,13 @@ def _policy(member: Member, sessions: tuple[RsSessionCtx, ...], irr: IrrData) ->
     )
 
 
-def build_context(session: Session, rs: RouteServer, settings: Settings) -> ContextResult:
-    """Read everything route server ``rs`` needs from the database, validated and sorted."""
+def build_context(
+    session: Session, rs: RouteServer, settings: Settings, roas: RoaTable | None = None
+) -> ContextResult:
+    """Read everything route server ``rs`` needs from the database, validated and sorted.
+
+    ``roas`` lets a build of several route servers read and check the ROAs once.
+    """
     exchange = rs.exchange
     members = session.scalars(
         select(Member)
@@ -299,7 +318,9 @@ def build_context(session: Session, rs: RouteServer, settings: Settings) -> Cont
         blackhole_v6=_address(exchange.blackhole_ipv6, 6, "blackhole_ipv6"),
         limits=limits_from(settings),
         rpki=RpkiSource(
-            roas=() if settings.rpki_rtr_host else _relevant_roas(_roas(session), policies),
+            roas=()
+            if settings.rpki_rtr_host
+            else _relevant_roas(roas or load_roas(session), policies),
             rtr_host=settings.rpki_rtr_host,
             rtr_port=settings.rpki_rtr_port,
         ),
