@@ -18,9 +18,7 @@ from sqlalchemy.orm import Session
 
 from ixp.bird import ProtocolStatus
 from ixp.models import RouteServer, SessionEvent, SessionState
-
-# BGP protocols that are not member sessions: the monitor's own collector peers.
-COLLECTOR_PREFIX = "rs_collector"
+from ixp.rs.types import COLLECTOR_PROTOCOL_PREFIX
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ def samples_from(protocols: Iterable[ProtocolStatus]) -> list[SessionSample]:
     """The member sessions among BIRD's protocols, one sample per channel."""
     samples = []
     for protocol in protocols:
-        if protocol.proto != "BGP" or protocol.name.startswith(COLLECTOR_PREFIX):
+        if protocol.proto != "BGP" or protocol.name.startswith(COLLECTOR_PROTOCOL_PREFIX):
             continue
         for channel in protocol.channels.values():
             samples.append(

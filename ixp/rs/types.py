@@ -112,6 +112,10 @@ class Limits:
         return self.min_length_v6, self.max_length_v6
 
 
+# Collector sessions are named with this prefix; the monitor skips them as member sessions.
+COLLECTOR_PROTOCOL_PREFIX = "rs_collector"
+
+
 @dataclass(frozen=True)
 class Collector:
     """The monitor's BGP peer: receives every accepted route, announces nothing."""
@@ -119,6 +123,11 @@ class Collector:
     asn: int
     ipv4: str | None
     ipv6: str | None
+
+    @staticmethod
+    def protocol(family: int) -> str:
+        """The BIRD protocol name of the collector session in a family."""
+        return f"{COLLECTOR_PROTOCOL_PREFIX}_v{family}"
 
     def address(self, family: int) -> str | None:
         """The collector's address in a family (None: no collector session in it)."""
