@@ -53,6 +53,7 @@ PEERS = (BRAVO, CHARLIE)  # the members that receive Alpha's routes (Delta is sh
 TRANSIT_FREE = 3356
 OUTSIDER = 38999  # in no AS-SET
 BLACKHOLE, NO_EXPORT, GRACEFUL_SHUTDOWN = "65535:666", "65535:65281", "65535:0"
+NO_ADVERTISE = "65535:65282"
 
 
 def alpha_path(*behind: int) -> tuple[int, ...]:
@@ -102,6 +103,15 @@ LARGE_ONLY_TO_BRAVO = pair(
     "2a0b:4000:d::/48",
     large_communities=(f"{RS_ASN}:0:0", f"{RS_ASN}:1:{BRAVO}"),
 )
+# Once to every peer (large, peer 0); twice to Charlie (standard, that peer's wins).
+PREPENDED = pair(
+    "45.64.6.0/24",
+    "2a0b:4000:6::/48",
+    communities=(f"65502:{CHARLIE}",),
+    large_communities=(f"{RS_ASN}:101:0",),
+)
+NO_ADVERTISE_SET = pair("45.64.14.0/24", "2a0b:4000:e::/48", communities=(NO_ADVERTISE,))
+NO_EXPORT_SET = pair("45.64.15.0/24", "2a0b:4000:f::/48", communities=(NO_EXPORT,))
 BLACKHOLE_ALLOWED = pair("45.64.0.1/32", "2a0b:4000::1/128", communities=(BLACKHOLE,))
 # Prefixes both Alpha (path length 1) and Bravo (path length 2) announce.
 SHARED = pair("103.100.0.0/24", "2a0c:1000::/48")
@@ -113,7 +123,8 @@ ALPHA_CASES = (
     BASE, LENGTH_OK, LENGTH_TOO_LONG, BOGON_PREFIX, CUSTOMER, BOGON_ASN, FIRST_AS_WRONG,
     PATH_32, PATH_33, TRANSIT_OK, TRANSIT_FREE_BEHIND, THIRD_PARTY_NEXT_HOP, NOT_REGISTERED,
     ORIGIN_OUTSIDE, RPKI_INVALID, NOT_TO_CHARLIE, TO_NO_ONE, ONLY_TO_BRAVO, LISTED_WITHOUT_BLOCK,
-    LARGE_NOT_TO_CHARLIE, LARGE_TO_NO_ONE, LARGE_ONLY_TO_BRAVO, BLACKHOLE_ALLOWED, *SHARED_CASES,
+    LARGE_NOT_TO_CHARLIE, LARGE_TO_NO_ONE, LARGE_ONLY_TO_BRAVO, PREPENDED, NO_ADVERTISE_SET,
+    NO_EXPORT_SET, BLACKHOLE_ALLOWED, *SHARED_CASES,
 )  # fmt: skip
 
 BRAVO_BASE = pair("37.60.0.0/22", "2a0b:4100::/32")
@@ -401,6 +412,30 @@ def test_control_communities_are_removed_before_export(lab: Lab, family: int) ->
             c.startswith((f"{RS_ASN}:0:", f"{RS_ASN}:1:")) for c in got.large_communities
         )
     assert only(lab, CHARLIE, LISTED_WITHOUT_BLOCK(family)).communities == frozenset()
+
+
+@FAMILIES
+def test_prepend_communities_lengthen_the_path_towards_the_peers_named(
+    lab: Lab, family: int
+) -> None:
+    valid = frozenset({f"{RS_ASN}:{RPKI_NAMESPACE}:{RpkiTag.VALID.value}"})
+    to_bravo = only(lab, BRAVO, PREPENDED(family))
+    to_charlie = only(lab, CHARLIE, PREPENDED(family))
+    assert to_bravo.as_path == (ALPHA, ALPHA)
+    assert to_charlie.as_path == (ALPHA, ALPHA, ALPHA)
+    for got in (to_bravo, to_charlie):
+        assert got.communities == frozenset() and got.large_communities == valid
+    assert only(lab, BRAVO, BASE(family)).as_path == (ALPHA,)
+
+
+@FAMILIES
+def test_no_advertise_is_honoured_and_no_export_passes_through(
+    lab: Lab, rs_routes: list[BirdRoute], family: int
+) -> None:
+    assert_reaches(lab, NO_ADVERTISE_SET(family), sender=ALPHA, to=())
+    assert any(r.prefix == NO_ADVERTISE_SET(family).prefix for r in rs_routes)  # accepted
+    assert_reaches(lab, NO_EXPORT_SET(family), sender=ALPHA, to=PEERS)
+    assert only(lab, BRAVO, NO_EXPORT_SET(family)).communities == frozenset({NO_EXPORT})
 
 
 @FAMILIES
