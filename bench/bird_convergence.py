@@ -145,6 +145,44 @@ def without_filters(config: str) -> str:
     return without_export_filters(without_import_filters(config))
 
 
+_SESSION = re.compile(
+    r"^protocol bgp (?P<name>\S+) from rs_client_v(?P<family>[46]) \{\n(?P<body>.*?)^\}\n",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def with_member_tables(config: str) -> str:
+    """``config`` rebuilt in the other route-server design: a table per member, joined by pipes.
+
+    Each session imports into its own table (same import filter, limits and
+    kept filtered routes) and exports all of it; a pipe between the shared
+    table and the member's table carries the member's export filter. This is
+    the design BIRD route servers used before ``secondary`` (no path hiding,
+    each member table holds every route allowed to that member); it exists
+    here only to measure what the generated design saves. Apply it after
+    :func:`lab_sessions`: the pipe of a disabled session is disabled too.
+    """
+
+    def rebuild(match: re.Match[str]) -> str:
+        name, family, body = match.group("name"), match.group("family"), match.group("body")
+        export = _EXPORT.search(body)
+        if export is None:
+            raise ValueError(f"session {name} has no export filter")
+        body = body.replace(
+            export.group(0), f"table t_{name};\n\t\tsecondary off;\n\t\texport all;"
+        )
+        disabled = "\tdisabled;\n" if "\tdisabled;\n" in body else ""
+        return (
+            f"ipv{family} table t_{name};\n"
+            f"protocol pipe p_{name} {{\n{disabled}\ttable master{family};\n"
+            f"\tpeer table t_{name};\n\timport all;\n"
+            f"\t{export.group(0).removesuffix(';')};\n}}\n"
+            f"protocol bgp {name} from rs_client_v{family} {{\n{body}}}\n"
+        )
+
+    return _SESSION.sub(rebuild, config)
+
+
 def without_roas(config: str) -> str:
     """The generated config with empty static ROA tables (every route RPKI-unknown)."""
     return _ROA_ROUTE.sub("", config)
