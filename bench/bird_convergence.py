@@ -110,7 +110,7 @@ def baseline_config(context: RsContext) -> str:
 
 
 _IMPORT = re.compile(r"import where rs_import\([^;]*\);", re.DOTALL)
-_EXPORT = re.compile(r"export where rs_export\([^;]*\);")
+_EXPORT = re.compile(r"export where [^;]*rs_export\([^;]*\);")
 _ROA_ROUTE = re.compile(r"^\troute \S+ max \d+ as \d+;\n", re.MULTILINE)
 
 
