@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -17,6 +19,18 @@ from ixp.settings import Settings, get_settings
 from tests import pg
 
 _counter = itertools.count()
+
+# Property-based tests run on loaded 2-core machines: no per-example deadline
+# (timing is what bench/ measures), a fixed example budget so a run's length is
+# predictable, and no example database left in the checkout.
+hypothesis_settings.register_profile(
+    "ixp",
+    deadline=None,
+    max_examples=200,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+hypothesis_settings.load_profile("ixp")
 
 
 @pytest.fixture(scope="session")
