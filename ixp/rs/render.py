@@ -24,9 +24,33 @@ from ixp.rs.types import PrefixRule, RoaLike, RsContext
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[2] / "templates"
 
-# Bidirectional-text controls can make a comment display differently from what it holds.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Characters that display as nothing although Unicode does not class them as format
+# controls (Cf): combining grapheme joiner, Hangul fillers, Khmer inherent vowels,
+# Mongolian free variation selectors and the variation selectors.
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+# Zero-width non-joiner and joiner: part of correct spelling in Urdu, Persian and Indic
+# scripts, so they are kept where they can do that work (between two letters).
+_JOINERS = "\u200c\u200d"
 _MAX_TEXT = 200
+
+
+def _visible_letter(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LM" and char not in _INVISIBLE
+
+
+def _invisible(text: str, index: int) -> bool:
+    """Whether ``text[index]`` displays as nothing and must go (a joiner inside a word stays)."""
+    char = text[index]
+    if char in _JOINERS:
+        inside = 0 < index < len(text) - 1
+        return not (
+            inside and _visible_letter(text[index - 1]) and _visible_letter(text[index + 1])
+        )
+    return unicodedata.category(char) == "Cf" or char in _INVISIBLE
 
 
 def bird_text(value: object) -> str:
@@ -34,20 +58,31 @@ def bird_text(value: object) -> str:
 
     BIRD strings have no escape sequences: a string ends at the next ``"`` and may
     not span lines, and a comment ends at the newline. So double quotes become
-    single quotes, every control, line-separator and bidi character becomes a
-    space, comment delimiters are broken apart, and the result is one trimmed line.
-    Letters of any script are kept as they are.
+    single quotes, every control and line or paragraph separator becomes a space,
+    comment delimiters are broken apart, and the result is one trimmed line.
+
+    Characters that display as nothing are removed: every format control (Unicode
+    category Cf: the bidi marks RLM, LRM and ALM, the embeddings, overrides and
+    isolates, zero-width space, word joiner, BOM, soft hyphen, tag characters) and
+    the few other invisible ones in ``_INVISIBLE``. Left in, they make a comment or
+    a description read differently from what it holds (a bidi override can make
+    text appear reordered, a zero-width character can make two names look alike).
+    They are removed rather than turned into spaces because the text looks the
+    same without them. Letters of any script are kept as they are.
     """
+    text = str(value)
     chars = []
-    for char in str(value):
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS:
+    for index, char in enumerate(text):
+        if _invisible(text, index):
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
             chars.append(" ")
         else:
             chars.append("'" if char == '"' else char)
     text = " ".join("".join(chars).split())
     text = text.replace("*/", "* /").replace("/*", "/ *")
-    return text[:_MAX_TEXT]
+    # Cut at the limit without leaving a trailing space or a joiner that has lost its word.
+    return text[:_MAX_TEXT].rstrip(" " + _JOINERS)
 
 
 def prefix_pattern(rule: PrefixRule) -> str:

@@ -104,6 +104,30 @@ def test_hostile_names_still_parse(
     assert "پاکستان" in config
 
 
+# Bidi marks, embeddings, overrides and isolates, zero-width space, BOM, soft hyphen.
+INVISIBLE = (
+    "\u200f\u200e\u061c\u200b\ufeff\u00ad"
+    + "".join(map(chr, range(0x202A, 0x202F)))
+    + "".join(map(chr, range(0x2066, 0x206A)))
+)
+
+
+def test_invisible_and_bidi_characters_never_reach_the_files(
+    session: Session, demo_settings: Settings, tmp_path: Path
+) -> None:
+    urdu = "پاکستان"
+    name = "".join(f"{char}Al" for char in INVISIBLE) + "\u2028\u202eNetworks\u202c\u2029" + urdu
+    visible = "Al" * len(INVISIBLE) + " Networks " + urdu
+    build_exchange(session, demo_settings, names={10101: name, 20202: name})
+    build(session, demo_settings, tmp_path)
+    for rs in ("rs1", "rs2"):
+        config = (tmp_path / f"{rs}.conf").read_text(encoding="utf-8")
+        assert f"# AS10101 {visible} (" in config
+        assert f'description "AS20202 {visible}";' in config
+        unseen = set(INVISIBLE + "\u2028\u2029")
+        assert [hex(ord(char)) for char in unseen & set(config)] == []
+
+
 def test_a_rejected_config_leaves_the_previous_files(
     demo: Session, demo_settings: Settings, tmp_path: Path
 ) -> None:

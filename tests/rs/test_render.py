@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ixp.rs.render import bird_text, int_set, render, render_config
 from tests.rs import samples
@@ -35,8 +38,75 @@ def test_bird_text_neutralises_everything_that_could_become_syntax() -> None:
     assert "*/" not in text and "/*" not in text
     assert "پاکستان انٹرنیٹ" in text
     assert bird_text("Alpha Networks") == "Alpha Networks"
-    assert bird_text("a\u202eb") == "a b"
     assert len(bird_text("x" * 1000)) == 200
+
+
+# Characters that display as nothing (or reorder what follows) but would be stored in the
+# file: bidi marks, embeddings, overrides and isolates, zero-width and hyphenation hints.
+INVISIBLE = {
+    "RLM": "\u200f",
+    "LRM": "\u200e",
+    "ALM": "\u061c",
+    "ZWSP": "\u200b",
+    "BOM": "\ufeff",
+    "soft hyphen": "\u00ad",
+    "word joiner": "\u2060",
+    "Hangul filler": "\u3164",
+    "variation selector": "\ufe0f",
+    **{f"U+{code:04X}": chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+LINE_BREAKS = {"LS": "\u2028", "PS": "\u2029", "NEL": "\u0085", "CR": "\r", "VT": "\v"}
+JOINERS = "\u200c\u200d"
+
+
+@pytest.mark.parametrize("char", INVISIBLE.values(), ids=INVISIBLE.keys())
+def test_bird_text_removes_bidi_and_invisible_characters(char: str) -> None:
+    assert bird_text(f"{char}Alpha{char}Networks {char}پاکستان{char}") == "AlphaNetworks پاکستان"
+
+
+@pytest.mark.parametrize("char", LINE_BREAKS.values(), ids=LINE_BREAKS.keys())
+def test_bird_text_turns_line_breaks_into_spaces(char: str) -> None:
+    assert bird_text(f"Alpha{char}Networks{char}") == "Alpha Networks"
+
+
+def test_bird_text_keeps_joiners_only_inside_words() -> None:
+    # ZWNJ is part of correct Urdu and Persian spelling: kept between letters, nowhere else.
+    word = "می" + "\u200c" + "خواهم"
+    assert bird_text(word) == word
+    assert bird_text("\u200cAlpha\u200d \u200cNet\u200d\u200cworks\u200c") == "Alpha Networks"
+    assert bird_text("a\u200c\u200fb") == "ab"
+
+
+_HOSTILE_CHARS = st.sampled_from(
+    [
+        '"',
+        "*",
+        "/",
+        "#",
+        "\n",
+        " ",
+        "a",
+        "ی",
+        "\u0301",
+        *INVISIBLE.values(),
+        *LINE_BREAKS.values(),
+        *JOINERS,
+    ]
+)
+
+
+@given(st.text(st.one_of(_HOSTILE_CHARS, st.characters(exclude_categories=()))))
+def test_bird_text_output_is_one_visible_line(value: str) -> None:
+    text = bird_text(value)
+    text.encode("utf-8")  # lone surrogates would make the file unwritable
+    assert len(text) <= 200 and text == text.strip()
+    assert '"' not in text and "*/" not in text and "/*" not in text
+    for index, char in enumerate(text):
+        assert char not in INVISIBLE.values()
+        assert unicodedata.category(char) not in ("Cc", "Cs", "Zl", "Zp")
+        if unicodedata.category(char) == "Cf":
+            assert char in JOINERS and 0 < index < len(text) - 1, ascii(text)
+    assert bird_text(text) == text
 
 
 def test_int_set_renders_values_and_ranges() -> None:
