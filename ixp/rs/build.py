@@ -1,21 +1,38 @@
 """``ixp rs build``: render every route server's configuration, parse-check it, then publish.
 
-Each configuration is written to a temporary file next to its destination and
-checked with ``bird -p``; only when every one of them parses are they renamed
-into place, so a failure leaves the previous files exactly as they were.
+Publishing is all or none. Every configuration is first staged as a temporary file
+in the output directory (so the final rename never crosses file systems) and checked
+with ``bird -p``; a configuration BIRD rejects, or one that cannot be written, stops
+the build before any file is replaced. Then the staged files are renamed into place
+one by one, each after a hard link to the file it replaces has been kept aside; if
+any rename fails, the files already replaced are put back from those links, so every
+route server keeps its previous configuration, and the error says which file failed.
+
+Why renames with a rollback and not a new generation directory behind one switched
+symlink (the only way to replace several files in one atomic step): BIRD, the lab,
+the benchmarks and the tools that copy the files to the route servers (rsync,
+ansible) all read plain ``<out>/<rs-name>.conf`` files, and a copy that does not
+follow symlinks would ship dangling links. The price is a short window between the
+first and the last rename in which a reader can see both generations; a process
+killed inside it leaves the previous files as ``.<rs-name>.conf.<random>.previous``
+next to the new ones.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import stat
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ixp.errors import ValidationError
 from ixp.exchange import get_exchange, get_route_server
 from ixp.models import Exchange, RouteServer
 from ixp.rs.check import bird_parse
@@ -86,12 +103,124 @@ def _route_servers(session: Session, exchange: Exchange, rs_name: str | None) ->
     return list(exchange.route_servers)
 
 
-def _write_temp(out_dir: Path, name: str, text: str) -> Path:
-    handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(temp, 0o644)  # mkstemp's 0600 would follow the rename; configs hold no secrets
-    return Path(temp)
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _prepare(out_dir: Path) -> None:
+    """Create the output directory; a path that cannot be one is the operator's ``out`` error."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ValidationError("out", str(out_dir), "is not a directory") from None
+    except OSError as exc:
+        raise ValidationError("out", str(out_dir), f"cannot be created ({_reason(exc)})") from None
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A rendered configuration written next to the file it is to replace."""
+
+    temp: Path
+    final: Path
+
+
+def _stage(out_dir: Path, name: str, text: str) -> _Staged:
+    """Write ``text`` to a temporary file in ``out_dir`` (``bird -p`` checks it there)."""
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+    except OSError as exc:
+        raise _cannot_stage(out_dir, exc) from None
+    staged = _Staged(Path(temp), out_dir / f"{name}.conf")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temp, 0o644)  # mkstemp's 0600 would follow the rename; configs hold no secrets
+    except OSError as exc:
+        staged.temp.unlink(missing_ok=True)
+        raise _cannot_stage(out_dir, exc) from None
+    return staged
+
+
+def _cannot_stage(out_dir: Path, exc: OSError) -> ValidationError:
+    return ValidationError(
+        "out",
+        str(out_dir),
+        f"cannot hold the new configurations ({_reason(exc)}); nothing was published",
+    )
+
+
+def _keep_previous(final: Path) -> Path | None:
+    """A hard link to the file ``final`` still is, to put back if publishing fails.
+
+    ``None`` when there is nothing to put back: no file yet, or a directory in the
+    way (a rename onto a directory fails by itself and changes nothing).
+    """
+    try:
+        if stat.S_ISDIR(final.lstat().st_mode):
+            return None
+    except FileNotFoundError:
+        return None
+    kept = final.with_name(f".{final.name}.{secrets.token_hex(4)}.previous")
+    os.link(final, kept, follow_symlinks=False)
+    return kept
+
+
+def _put_back(replaced: Sequence[tuple[Path, Path | None]]) -> list[tuple[Path | None, str]]:
+    """Undo the renames already done; returns the files it could not restore, and why.
+
+    Each failure comes with the previous file kept aside for it, which must then stay
+    on disk: the operator needs it to restore by hand.
+    """
+    failures = []
+    for final, kept in reversed(replaced):
+        try:
+            if kept is None:
+                final.unlink()
+            else:
+                os.replace(kept, final)
+        except OSError as exc:
+            where = f"kept as {kept.name}" if kept else "none"
+            failures.append((kept, f"{final.name} ({_reason(exc)}; previous file: {where})"))
+    return failures
+
+
+def _publish_failed(
+    failed: Path, exc: OSError, staged: Sequence[_Staged], not_restored: Sequence[str]
+) -> ValidationError:
+    names = ", ".join(item.final.name for item in staged)
+    if not_restored:
+        outcome = (
+            f"publishing stopped half way: could not restore {', '.join(not_restored)}, "
+            f"left with the new configuration; the others of {names} keep the previous one"
+        )
+    else:
+        outcome = f"nothing was published, every file keeps its previous configuration: {names}"
+    return ValidationError("out", str(failed), f"could not be replaced ({_reason(exc)}); {outcome}")
+
+
+def _publish(staged: Sequence[_Staged]) -> None:
+    """Rename every staged file into place, or put every replaced file back."""
+    replaced: list[tuple[Path, Path | None]] = []
+    kept_aside: list[Path] = []
+    try:
+        for item in staged:
+            try:
+                kept = _keep_previous(item.final)
+                if kept is not None:
+                    kept_aside.append(kept)
+                os.replace(item.temp, item.final)
+            except OSError as exc:
+                failures = _put_back(replaced)
+                stranded = {path for path, _ in failures}
+                kept_aside = [path for path in kept_aside if path not in stranded]
+                raise _publish_failed(
+                    item.final, exc, staged, [why for _, why in failures]
+                ) from None
+            replaced.append((item.final, kept))
+    finally:
+        for path in kept_aside:
+            path.unlink(missing_ok=True)
 
 
 def build(
@@ -104,8 +233,8 @@ def build(
 ) -> BuildReport:
     """Build, check and publish ``out_dir/<rs-name>.conf`` for each (or the named) route server."""
     exchange = exchange or get_exchange(session)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
+    _prepare(out_dir)
+    staged: list[_Staged] = []
     results: list[RsBuild] = []
     roas = None if settings.rpki_rtr_host else load_roas(session)
     try:
@@ -115,16 +244,15 @@ def build(
             context = built.context
             rendered = render(context)
             render_seconds = time.monotonic() - started
-            final = out_dir / f"{rs.name}.conf"
-            temp = _write_temp(out_dir, rs.name, rendered.text)
-            staged.append((temp, final))
+            item = _stage(out_dir, rs.name, rendered.text)
+            staged.append(item)
             checked = bird_parse(
-                temp, bird=settings.bird_path, timeout=settings.bird_timeout_seconds
+                item.temp, bird=settings.bird_path, timeout=settings.bird_timeout_seconds
             )
             results.append(
                 RsBuild(
                     rs_name=rs.name,
-                    path=str(final),
+                    path=str(item.final),
                     build_id=rendered.build_id,
                     members=_summary(context),
                     sessions=sum(len(m.sessions) for m in context.members),
@@ -140,10 +268,8 @@ def build(
                     check_seconds=round(checked, 3),
                 )
             )
-        for temp, final in staged:
-            os.replace(temp, final)
-        staged.clear()
+        _publish(staged)
     finally:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
+        for item in staged:
+            item.temp.unlink(missing_ok=True)
     return BuildReport(out_dir=str(out_dir), route_servers=tuple(results))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,20 +33,6 @@ from tests.rs.exchange import DATA, build_exchange
 pytestmark = needs_bird
 
 HOSTILE = 'Bad "name" }; protocol x {} */ #\nnext line پاکستان'
-
-
-@pytest.fixture
-def demo_settings(settings: Settings) -> Settings:
-    """Settings with a collector, as the lab and production use them."""
-    return settings.model_copy(
-        update={"collector_ipv4": "185.1.0.250", "collector_ipv6": "2001:7f8:ff::250"}
-    )
-
-
-@pytest.fixture
-def demo(session: Session, demo_settings: Settings) -> Session:
-    build_exchange(session, demo_settings)
-    return session
 
 
 def test_configs_match_the_golden_files(
@@ -140,32 +125,21 @@ def test_a_rejected_config_leaves_the_previous_files(
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-@pytest.fixture
-def cli(
-    monkeypatch: pytest.MonkeyPatch, demo: Session, demo_settings: Settings
-) -> Iterator[CliRunner]:
-    monkeypatch.setenv("IXP_DATABASE_URL", demo_settings.effective_database_url)
-    monkeypatch.setenv("IXP_HOME", str(demo_settings.home))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
 def test_cli_build_explain_and_failure(
-    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out"
-    result = cli.invoke(app, ["rs", "build", "--out", str(out), "--json"])
+    result = demo_cli.invoke(app, ["rs", "build", "--out", str(out), "--json"])
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert [r["rs_name"] for r in report["route_servers"]] == ["rs1", "rs2"]
 
-    result = cli.invoke(app, ["rs", "build", "--out", str(tmp_path / "t"), "--rs", "rs2"])
+    result = demo_cli.invoke(app, ["rs", "build", "--out", str(tmp_path / "t"), "--rs", "rs2"])
     assert (
         result.exit_code == 0 and "rs2:" in result.stdout and "status is suspended" in result.stdout
     )
 
-    result = cli.invoke(
+    result = demo_cli.invoke(
         app, ["rs", "explain", "10101", "10.0.0.0/8", "--path", "10101 64512", "--json"]
     )
     assert result.exit_code == 0, result.stderr
@@ -173,15 +147,17 @@ def test_cli_build_explain_and_failure(
     assert not verdict["accepted"]
     assert [r["code"] for r in verdict["reasons"]] == [3, 4, 9, 10]
 
-    result = cli.invoke(app, ["rs", "explain", "10101", "31.10.7.7/32", "--community", "65535:666"])
+    result = demo_cli.invoke(
+        app, ["rs", "explain", "10101", "31.10.7.7/32", "--community", "65535:666"]
+    )
     assert result.exit_code == 0 and "accepted" in result.stdout and "185.1.0.66" in result.stdout
 
-    result = cli.invoke(app, ["rs", "explain", "40404", "77.30.0.0/20"])
+    result = demo_cli.invoke(app, ["rs", "explain", "40404", "77.30.0.0/20"])
     assert result.exit_code == 2 and "status is suspended" in result.stderr
 
     monkeypatch.setenv("IXP_RS_TRANSIT_FREE_ASNS", "[8589934592]")
     get_settings.cache_clear()
-    result = cli.invoke(app, ["rs", "build", "--out", str(out)])
+    result = demo_cli.invoke(app, ["rs", "build", "--out", str(out)])
     assert result.exit_code == 1 and "bird -p rejected" in result.stderr
 
 
