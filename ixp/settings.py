@@ -56,6 +56,26 @@ class Settings(BaseSettings):
     irr_max_growth_factor: float = 10.0
     irr_max_prefixes: int = 100_000
     irr_hold_min_prefixes: int = 10
+    irr_max_space_growth_factor: float = Field(
+        default=4.0,
+        gt=1,
+        description="Hold registry data whose address space grows more than this many times "
+        "(and by more than irr_space_growth_floor_v4/v6).",
+    )
+    irr_space_growth_floor_v4: int = Field(
+        default=16, ge=0, le=32, description="IPv4 growth below a /N's worth is never held."
+    )
+    irr_space_growth_floor_v6: int = Field(
+        default=32, ge=0, le=128, description="IPv6 growth below a /N's worth is never held."
+    )
+    irr_max_space_v4: int = Field(
+        default=10,
+        ge=0,
+        le=32,
+        description="Hold IPv4 registry data that first covers more than a /N's worth of "
+        "addresses (no member of a national exchange holds that much).",
+    )
+    irr_max_space_v6: int = Field(default=20, ge=0, le=128, description="The same for IPv6.")
     irr_max_depth: int = 20
     irr_max_asns: int = 50_000
     rpki_max_shrink_percent: float = 20.0

@@ -1,7 +1,9 @@
 """bgpq4 as a source: the parser of its JSON output.
 
 bgpq4 is the registry client operators already trust: it speaks the IRRd
-query protocol, follows AS-SET recursion server-side and applies ``-R``. Its
+query protocol and follows AS-SET recursion server-side. It is asked for the
+registered prefixes exactly (no ``-R``, whose aggregation would hide every
+prefix covered by a wider object); ixp applies the more-specific allowance. Its
 JSON output (``-j``) is stable and small: prefix lists are ``{"NN": [{"prefix":
 "192.0.2.0/24", "exact": true}, {"prefix": ..., "exact": false, "less-equal": 24},
 {"prefix": ..., "exact": false, "greater-equal": 23, "less-equal": 24}]}``

@@ -23,6 +23,7 @@ import logging
 import os
 import sqlite3
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from ixp.irr.rpsl import DumpContents, read_dump
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 _BATCH = 500
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -84,6 +85,7 @@ def _write(dump: Path, contents: DumpContents, target: Path) -> None:
                     ("dump", str(dump.resolve())),
                     ("objects", str(contents.objects)),
                     ("skipped", str(contents.skipped)),
+                    ("truncated", "1" if contents.truncated else ""),
                 ],
             )
             connection.commit()
@@ -101,13 +103,15 @@ class DumpIndex:
     def __init__(self, dump: Path, path: Path) -> None:
         self.dump = dump
         self.path = path
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # as_uri() percent-escapes '#', '?' and '%', which a home directory may hold.
+        self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         meta = dict(self._db.execute("SELECT key, value FROM meta"))
         if meta.get("version") != FORMAT_VERSION:
             self._db.close()
             raise sqlite3.DatabaseError(f"index format {meta.get('version')!r}")
         self.objects = int(meta["objects"])
         self.skipped = int(meta["skipped"])
+        self.truncated = bool(meta["truncated"])
 
     def as_set(self, name: str) -> list[str] | None:
         """Members of the upper-case set ``name``, or None if the dump does not define it."""
@@ -148,7 +152,7 @@ def load_index(dump: Path, directory: Path) -> DumpIndex:
     log.info("indexing RPSL dump %s", dump)
     try:
         contents = read_dump(dump)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise SourceUnavailable(f"rpsl: {str(dump)!r} cannot be read: {exc}") from exc
     _write(dump, contents, target)
     for stale in directory.glob(f"{target.name.split('-', 1)[0]}-*.sqlite"):
@@ -167,6 +171,11 @@ class Registry:
 
     def __init__(self, indexes: Sequence[DumpIndex]) -> None:
         self.indexes = tuple(indexes)
+
+    @property
+    def truncated(self) -> list[Path]:
+        """The dumps that end mid-line or mid-object (cut short, most likely)."""
+        return [index.dump for index in self.indexes if index.truncated]
 
     def as_set(self, name: str) -> list[str] | None:
         """Members of the AS-SET ``name`` (any case), or None if no dump defines it."""

@@ -15,6 +15,16 @@ from ixp.irr.types import PrefixEntry
 _FAMILY = {4: (socket.AF_INET, 32), 6: (socket.AF_INET6, 128)}
 
 
+def is_ascii_number(text: str) -> bool:
+    """Whether ``text`` is a plain decimal number of ASCII digits.
+
+    ``str.isdigit`` alone also accepts superscripts and other scripts' digits
+    (U+00B2, U+0665), which ``int`` then rejects or reads, so a registry object
+    could crash the reader or mean another number than the one an operator sees.
+    """
+    return text.isascii() and text.isdigit()
+
+
 def parse_prefix(text: str) -> tuple[int, int, int] | None:
     """``(family, network as int, length)`` of a CIDR prefix, or None if it is not one.
 
@@ -22,7 +32,7 @@ def parse_prefix(text: str) -> tuple[int, int, int] | None:
     widen a filter silently).
     """
     address, slash, length_text = text.partition("/")
-    if not slash or not length_text.isdigit():
+    if not slash or not is_ascii_number(length_text):
         return None
     family = 6 if ":" in address else 4
     af, bits = _FAMILY[family]
@@ -87,3 +97,48 @@ def aggregate(family: int, entries: Iterable[tuple[str, int]]) -> tuple[PrefixEn
 def max_length_for(length: int, limit: int) -> int:
     """bgpq4 ``-R limit``: allow more-specifics up to ``limit``, never shorter than registered."""
     return max(length, limit)
+
+
+def split_too_short(
+    entries: Iterable[tuple[str, int]], min_length: int
+) -> tuple[list[tuple[str, int]], list[str]]:
+    """``(kept, dropped)``: entries at least ``min_length`` long, and the prefixes of the rest.
+
+    A registry object shorter than the route server's own minimum length (a
+    default route above all) can never be announced through it, and in a prefix
+    filter it would cover, and so aggregate away and open up, everything else the
+    member registered. It never enters a filter, from any source.
+    """
+    kept: list[tuple[str, int]] = []
+    dropped: list[str] = []
+    for prefix, max_length in entries:
+        length = int(prefix.rpartition("/")[2])
+        if length < min_length:
+            dropped.append(prefix)
+        else:
+            kept.append((prefix, max_length))
+    return kept, list(dict.fromkeys(dropped))
+
+
+def address_span(family: int, entries: Iterable[PrefixEntry]) -> int:
+    """How many addresses the prefixes of ``entries`` cover together (overlaps counted once).
+
+    The safety rules compare this, not only the number of entries: one wide
+    object can widen a filter more than a thousand narrow ones.
+    """
+    _, bits = _FAMILY[family]
+    ranges = []
+    for entry in entries:
+        parsed = parse_prefix(entry.prefix)
+        if parsed is not None:
+            size = 1 << (bits - parsed[2])
+            ranges.append((parsed[1], parsed[1] + size))
+    ranges.sort()
+    total = 0
+    end = -1
+    for low, high in ranges:
+        if high <= end:
+            continue
+        total += high - max(low, end)
+        end = high
+    return total

@@ -36,7 +36,7 @@ CHUNK_BYTES = 8 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _SEPARATOR = re.compile(r"\n[ \t]*\n\s*")
 _ORIGIN = re.compile(r"^origin:[ \t]*([^\s#]*)", re.MULTILINE | re.IGNORECASE)
-_ASN = re.compile(r"AS(\d+)", re.IGNORECASE)
+_ASN = re.compile(r"AS([0-9]+)", re.IGNORECASE)
 
 
 def open_dump(path: Path) -> IO[bytes]:
@@ -48,24 +48,39 @@ def open_dump(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def iter_blocks(stream: IO[bytes]) -> Iterator[str]:
-    """The text of each object in ``stream``, read in large chunks.
+class BlockReader:
+    """The text of each object in a dump stream, read in large chunks.
 
     Decoded as Latin-1: registry dumps mix encodings in free-text attributes,
-    Latin-1 never fails, and every attribute read here is ASCII.
+    Latin-1 never fails, and every attribute read here is ASCII. A chunk that
+    ends in ``\r`` keeps it for the next one, so a CRLF split by the chunk
+    boundary is still one line end (otherwise the blank line between two
+    objects can vanish and the two objects merge into one). After iterating,
+    ``complete`` says whether the last line ended with a line end: a dump cut
+    short by a failed download ends mid-line, perhaps mid-value (``origin:
+    AS12`` of ``AS12345``), and must not be trusted as it is.
     """
-    rest = ""
-    while True:
-        data = stream.read(CHUNK_BYTES)
-        if not data:
-            break
-        text = rest + data.decode("latin-1").replace("\r\n", "\n")
-        blocks = _SEPARATOR.split(text)
-        rest = blocks.pop()
-        yield from blocks
-    rest = rest.strip("\n")
-    if rest:
-        yield rest
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.complete = True
+
+    def __iter__(self) -> Iterator[str]:
+        rest = ""
+        carry = b""
+        while True:
+            data = carry + self.stream.read(CHUNK_BYTES)
+            if len(data) == len(carry):
+                break
+            self.complete = data.endswith(b"\n")
+            carry = b"\r" if data.endswith(b"\r") else b""
+            text = rest + data[: len(data) - len(carry)].decode("latin-1").replace("\r\n", "\n")
+            blocks = _SEPARATOR.split(text)
+            rest = blocks.pop()
+            yield from (block for block in blocks if block)
+        rest = (rest + carry.decode("latin-1")).strip("\n")
+        if rest:
+            yield rest
 
 
 def attributes(block: str) -> list[tuple[str, str]]:
@@ -104,7 +119,9 @@ class DumpContents:
 
     ``routes4``/``routes6`` map an origin ASN to its registered prefixes
     (canonical text); ``as_sets`` maps an upper-case set name to its members as
-    written (upper case); ``skipped`` counts malformed interesting objects.
+    written (upper case); ``skipped`` counts malformed interesting objects;
+    ``truncated`` says the dump ends mid-line or with a broken last object, as
+    a dump cut short does.
     """
 
     routes4: dict[int, list[str]] = field(default_factory=dict)
@@ -113,6 +130,7 @@ class DumpContents:
     aut_nums: set[int] = field(default_factory=set)
     objects: int = 0
     skipped: int = 0
+    truncated: bool = False
 
 
 def _first_value(block: str, colon: int) -> str:
@@ -156,25 +174,42 @@ def _add_as_set(contents: DumpContents, block: str) -> None:
     contents.as_sets.setdefault(name, []).extend(members)
 
 
+def _add_object(contents: DumpContents, raw: str) -> bool:
+    """Read one object into ``contents``; False if it was interesting but malformed."""
+    block = raw.lstrip()
+    if block[:1] in ("%", "#"):
+        block = _strip_leading_comments(block)
+    colon = block.find(":")
+    if colon < 0:
+        return True
+    contents.objects += 1
+    skipped = contents.skipped
+    kind = block[:colon].strip().lower()
+    if kind in ("route", "route6"):
+        _add_route(contents, block, colon)
+    elif kind == "as-set":
+        _add_as_set(contents, block)
+    elif kind == "aut-num":
+        asn = parse_asn(_first_value(block, colon))
+        if asn is None:
+            contents.skipped += 1
+        else:
+            contents.aut_nums.add(asn)
+    return contents.skipped == skipped
+
+
 def read_dump(path: Path) -> DumpContents:
-    """Everything an exchange needs from the dump at ``path``, read in one pass."""
+    """Everything an exchange needs from the dump at ``path``, read in one pass.
+
+    Raises ``OSError``, ``EOFError`` or ``zlib.error`` when the file (or its
+    gzip stream) cannot be read to the end; the caller turns them into one
+    error for the whole dump.
+    """
     contents = DumpContents()
+    last_ok = True
     with open_dump(path) as stream:
-        for raw in iter_blocks(stream):
-            block = raw if raw[0] not in "%#" else _strip_leading_comments(raw)
-            colon = block.find(":")
-            if colon < 0:
-                continue
-            contents.objects += 1
-            kind = block[:colon].strip().lower()
-            if kind in ("route", "route6"):
-                _add_route(contents, block, colon)
-            elif kind == "as-set":
-                _add_as_set(contents, block)
-            elif kind == "aut-num":
-                asn = parse_asn(_first_value(block, colon))
-                if asn is None:
-                    contents.skipped += 1
-                else:
-                    contents.aut_nums.add(asn)
+        reader = BlockReader(stream)
+        for raw in reader:
+            last_ok = _add_object(contents, raw)
+    contents.truncated = not reader.complete or not last_ok
     return contents

@@ -5,7 +5,9 @@ the end, so a long bgpq4 run never holds the database and a crash leaves the
 previous data in place. Per member, the rules of "never push a dangerous
 config" apply: a failed fetch keeps the last good data (and says so); data
 that grows or shrinks past ``irr_max_growth_factor``, drops to nothing, or
-exceeds ``irr_max_prefixes`` is stored as *pending* and waits for
+exceeds ``irr_max_prefixes``, whose address space widens past
+``irr_max_space_growth_factor`` or ``irr_max_space_v4/v6``, or that comes from a
+dump cut short and differs from the stored data, is stored as *pending* and waits for
 ``ixp irr approve``; only data within the thresholds replaces the current row.
 """
 
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session
 from ixp import audit
 from ixp.db import transaction
 from ixp.errors import IxpError, NotFound
+from ixp.irr.prefixes import address_span
 from ixp.irr.sources import Bgpq4Source, DumpSource, Fetched, IrrSource
 from ixp.irr.types import IrrData, MemberSyncResult, PrefixEntry, SyncOutcome, SyncReport
 from ixp.models import IrrDataState, IrrPrefixData, Member, MemberStatus
@@ -121,31 +124,78 @@ def irr_for_members(session: Session, members: Sequence[Member]) -> dict[int, Ir
     return result
 
 
-def hold_reasons(
-    old: tuple[int, int] | None, new: tuple[int, int], settings: Settings
-) -> list[str]:
-    """Why new prefix counts (IPv4, IPv6) must wait for an operator; empty if they need not.
+Entries = tuple[tuple[PrefixEntry, ...], tuple[PrefixEntry, ...]]
 
-    Ratios are not applied while both counts are below ``irr_hold_min_prefixes``
-    (a member going from 1 to 9 prefixes is ordinary), but a drop to zero
-    always holds: an empty filter is exactly what must never appear silently.
+
+def hold_reasons(old: Entries | None, new: Entries, settings: Settings) -> list[str]:
+    """Why new prefix lists (IPv4, IPv6) must wait for an operator; empty if they need not.
+
+    Counted twice, in prefixes and in addresses, because one wide object can
+    open a filter more than a thousand narrow ones. Count ratios are not applied
+    while both counts are below ``irr_hold_min_prefixes`` (a member going from 1
+    to 9 prefixes is ordinary), but a drop to zero always holds: an empty filter
+    is exactly what must never appear silently.
     """
-    factor = settings.irr_max_growth_factor
     reasons = []
     for family, before, after in zip((4, 6), old or (None, None), new, strict=True):
-        name = f"IPv{family}"
-        if after > settings.irr_max_prefixes:
-            reasons.append(f"{name} {after} prefixes is over irr_max_prefixes")
-        if before is None or before == 0:
-            continue
-        if after == 0:
-            reasons.append(f"{name} would drop from {before} prefixes to none")
-        elif max(before, after) < settings.irr_hold_min_prefixes:
-            continue
-        elif after > before * factor:
-            reasons.append(f"{name} grows from {before} to {after} prefixes (over x{factor:g})")
-        elif after * factor < before:
-            reasons.append(f"{name} shrinks from {before} to {after} prefixes (over /{factor:g})")
+        reasons += _count_reasons(family, before, after, settings)
+        reasons += _space_reasons(family, before, after, settings)
+    return reasons
+
+
+def _count_reasons(
+    family: int,
+    before_entries: tuple[PrefixEntry, ...] | None,
+    after_entries: tuple[PrefixEntry, ...],
+    settings: Settings,
+) -> list[str]:
+    factor = settings.irr_max_growth_factor
+    name = f"IPv{family}"
+    after = len(after_entries)
+    reasons = []
+    if after > settings.irr_max_prefixes:
+        reasons.append(f"{name} {after} prefixes is over irr_max_prefixes")
+    before = len(before_entries) if before_entries else 0
+    if before == 0:
+        return reasons
+    if after == 0:
+        reasons.append(f"{name} would drop from {before} prefixes to none")
+    elif max(before, after) < settings.irr_hold_min_prefixes:
+        pass
+    elif after > before * factor:
+        reasons.append(f"{name} grows from {before} to {after} prefixes (over x{factor:g})")
+    elif after * factor < before:
+        reasons.append(f"{name} shrinks from {before} to {after} prefixes (over /{factor:g})")
+    return reasons
+
+
+def _space_reasons(
+    family: int,
+    before_entries: tuple[PrefixEntry, ...] | None,
+    after_entries: tuple[PrefixEntry, ...],
+    settings: Settings,
+) -> list[str]:
+    bits = 32 if family == 4 else 128
+    name = f"IPv{family}"
+    after = address_span(family, after_entries)
+    before = None if before_entries is None else address_span(family, before_entries)
+    reasons = []
+    limit_length = settings.irr_max_space_v4 if family == 4 else settings.irr_max_space_v6
+    limit = 1 << (bits - limit_length)
+    if after > limit and (before is None or before <= limit):
+        reasons.append(
+            f"{name} covers {after:,} addresses, more than a /{limit_length} "
+            f"(irr_max_space_v{family})"
+        )
+    factor = settings.irr_max_space_growth_factor
+    floor_length = (
+        settings.irr_space_growth_floor_v4 if family == 4 else settings.irr_space_growth_floor_v6
+    )
+    if before and after > before * factor and after - before > 1 << (bits - floor_length):
+        reasons.append(
+            f"{name} address space grows from {before:,} to {after:,} addresses "
+            f"(over x{factor:g} and more than a /{floor_length})"
+        )
     return reasons
 
 
@@ -189,8 +239,10 @@ def _apply(
     if not result.v4 and not result.v6:
         notes.append(f"{as_set}: no route or route6 objects for any of its ASNs")
     note = "; ".join(notes) or None
-    old = _counts(current) if current else None
-    reasons = hold_reasons(old, (len(result.v4), len(result.v6)), settings)
+    old = (_entries(current.prefixes_v4), _entries(current.prefixes_v6)) if current else None
+    reasons = hold_reasons(old, (result.v4, result.v6), settings)
+    if result.doubts and (old is None or old != (result.v4, result.v6)):
+        reasons += result.doubts
     if reasons:
         if pending is None:
             pending = IrrPrefixData(member_id=member.id, state=IrrDataState.pending)
