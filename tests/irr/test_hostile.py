@@ -87,7 +87,7 @@ def test_objects_shorter_than_the_minimum_never_enter_a_filter(
     data = data_of(pknet)
     assert [e.prefix for e in (*data.v4, *data.v6)] == list(REAL)  # nothing aggregated away
     assert result.note is not None
-    assert f"ignored 1 route object(s) shorter than the route server's minimum" in result.note
+    assert "ignored 1 route object(s) shorter than the route server's minimum" in result.note
     assert wide in result.note
     assert data.note is not None and wide in data.note  # `ixp irr show` says so too
 
@@ -201,7 +201,7 @@ def test_truncated_gzip_is_one_error(pknet: Session, settings: Settings, tmp_pat
         service.sync(pknet, settings, rpsl_files=[cut])
 
 
-@pytest.mark.parametrize("length", ["/²", "/٢٤", "/2٤", "/+24", "/ 24", "/24 "])
+@pytest.mark.parametrize("length", ["/²", "/\u0662\u0664", "/2\u0664", "/+24", "/ 24", "/24 "])
 def test_prefix_lengths_must_be_ascii_digits(length: str) -> None:
     assert parse_prefix(f"45.61.0.0{length}") is None
 
@@ -212,8 +212,8 @@ def test_odd_digits_skip_the_object_and_the_rest_of_the_dump_is_read(
     dump = member_dump(
         tmp_path / "registry.db",
         route("45.62.0.0/²"),
-        "route: 45.63.0.0/24\norigin: AS٥٨٤٢١\nsource: TEST",
-        "aut-num: AS٥٨٤٢١",
+        "route: 45.63.0.0/24\norigin: AS\u0665\u0668\u0664\u0662\u0661\nsource: TEST",
+        "aut-num: AS\u0665\u0668\u0664\u0662\u0661",
         "remarks: the last object is whole, so the dump is not cut short",
     )
     contents = read_dump(dump)
