@@ -116,15 +116,20 @@ def _print_report(report: BuildReport) -> None:
 @rs_app.command("build")
 @handles_errors
 def rs_build(
-    out_dir: Path = typer.Option(..., "--out", help="Directory for <rs-name>.conf files."),
+    out_dir: str = typer.Option(
+        ..., "--out", metavar="DIR", help="Directory for <rs-name>.conf files."
+    ),
     rs: str = typer.Option(None, "--rs", help="Build only this route server."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Build, parse-check (bird -p) and write each route server's BIRD configuration."""
+    """Build and bird -p check every route server's BIRD configuration; publish all or none."""
+    # Path("") is the current directory: `--out "$DIR"` with DIR unset must not write there.
+    if not out_dir.strip():
+        raise ValidationError("out", out_dir, "must not be empty")
     settings = get_settings()
     with cli_session(settings) as session:
         try:
-            report = build(session, settings, out_dir, rs_name=rs)
+            report = build(session, settings, Path(out_dir), rs_name=rs)
         except ConfigRejected as exc:
             raise fail(str(exc), code=1) from None
     if as_json:

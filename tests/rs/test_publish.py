@@ -180,3 +180,16 @@ def test_cli_says_one_line_and_exits_2(demo_cli: CliRunner, tmp_path: Path, kind
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"error: out: {str(out)!r} ")
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_cli_refuses_an_empty_out(
+    demo_cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # `--out "$DIR"` with DIR unset must not publish into whatever the current directory is.
+    monkeypatch.chdir(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    result = demo_cli.invoke(app, ["rs", "build", "--out", value])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: out: {value!r} must not be empty\n"
+    assert sorted(os.listdir(tmp_path)) == before
