@@ -22,6 +22,7 @@ from ixp.cli.common import (
 from ixp.cli.common import console as out
 from ixp.errors import ValidationError
 from ixp.exchange import get_exchange, get_route_server
+from ixp.irr.prefixes import is_ascii_number
 from ixp.rs.build import BuildReport, build
 from ixp.rs.check import ConfigRejected
 from ixp.rs.context import build_context
@@ -142,7 +143,7 @@ def _parse_path(text: str | None) -> tuple[int, ...] | None:
     if text is None:
         return None
     parts = [p for p in re.split(r"[\s,]+", text.strip()) if p]
-    if not all(p.isdigit() and int(p) <= validate.MAX_ASN for p in parts):
+    if not all(is_ascii_number(p) and int(p) <= validate.MAX_ASN for p in parts):
         raise ValidationError("path", text, "must be ASNs separated by spaces or commas")
     return tuple(int(p) for p in parts)
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ixp.errors import NotFound, ValidationError
+from ixp.irr.prefixes import is_ascii_number
 from ixp.rs import bogons
 from ixp.rs.codes import RejectCode, describe
 from ixp.rs.types import MemberPolicy, PrefixRule, RoaLike, RsContext, Session
@@ -102,7 +103,7 @@ def rpki_state(net: Network, origin: int, roas: Iterable[RoaLike]) -> str:
 def parse_community(text: str) -> tuple[int, ...]:
     """``65535:666`` or ``48000:0:64500`` as a tuple of ints."""
     parts = text.strip().split(":")
-    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+    if len(parts) not in (2, 3) or not all(is_ascii_number(p) for p in parts):
         raise ValidationError("community", text, "must be A:B or A:B:C with decimal numbers")
     values = tuple(int(p) for p in parts)
     limit = 65535 if len(values) == 2 else 4_294_967_295

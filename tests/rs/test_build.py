@@ -155,6 +155,10 @@ def test_cli_build_explain_and_failure(
     result = demo_cli.invoke(app, ["rs", "explain", "40404", "77.30.0.0/20"])
     assert result.exit_code == 2 and "status is suspended" in result.stderr
 
+    for path in ("10101 ²", "10101 \u0661\u0660"):  # a superscript, Arabic-Indic digits
+        result = demo_cli.invoke(app, ["rs", "explain", "10101", "31.10.7.7/32", "--path", path])
+        assert result.exit_code == 2 and result.stderr.startswith("error: path:")
+
     monkeypatch.setenv("IXP_RS_TRANSIT_FREE_ASNS", "[8589934592]")
     get_settings.cache_clear()
     result = demo_cli.invoke(app, ["rs", "build", "--out", str(out)])

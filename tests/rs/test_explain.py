@@ -164,6 +164,12 @@ def test_unknown_and_excluded_members_and_bad_input() -> None:
     assert parse_community("59900:0:10101") == (59900, 0, 10101)
 
 
+@pytest.mark.parametrize("text", ["65535:²", "\u0661:\u0662", "65535:66\u0666", "+1:2", " 1 :2"])
+def test_communities_take_ascii_digits_only(text: str) -> None:
+    with pytest.raises(ValidationError, match="community"):
+        parse_community(text)
+
+
 def test_members_without_announcement_control_keep_the_policy() -> None:
     quiet = replace(samples.ALPHA, announcement_control=False)
     ctx = samples.context(members=(quiet,))
