@@ -2,18 +2,25 @@
 
 Commands are thin: they parse options, call one service function in ``ixp/``
 inside ``cli_session`` and print the result with ``emit``. Domain errors become
-one line on stderr (``error: ...``, exit 2), never a traceback.
+one line on stderr (``error: ...``, exit 2), never a traceback; so do a
+database that cannot be used and a malformed setting.
+
+Whatever is printed may come from the database or the command line, so it is
+hostile until proven otherwise: control characters are shown escaped (ESC as
+``\\x1b``) and rich markup and emoji codes are printed as the text they are.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
+import pydantic
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -21,31 +28,87 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from ixp import db
-from ixp.errors import IxpError
+from ixp.errors import IxpError, ValidationError
 from ixp.settings import Settings, get_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console()
-err_console = Console(stderr=True)
+# What a terminal acts on instead of showing: C0 and C1 controls (ESC, CSI, NUL,
+# BEL, newline), line and paragraph separators, bidirectional overrides and
+# isolates (text that reads differently than it is), lone surrogates (cannot be
+# written as UTF-8 at all).
+_CONTROLS = "\x00-\x1f\x7f-\x9f"
+_INVISIBLE = "\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_UNPRINTABLE = re.compile(f"[{_CONTROLS}{_INVISIBLE}]")
+# json.dumps already escapes C0 controls inside strings; the rest may pass raw.
+_UNPRINTABLE_IN_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}]")
+
+
+def printable(text: str) -> str:
+    """``text`` with everything a terminal would act on written as a Python escape."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class PlainConsole(Console):
+    """A console that prints every string as plain text.
+
+    Rich turns each string it prints (a message, a table title, header or cell)
+    into text through ``render_str``; doing the escaping there, with markup and
+    emoji codes off, covers every caller, including ones that forget to ask.
+    """
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """The string, escaped, as literal text (no markup, emoji codes or highlighting)."""
+        options.update(markup=False, emoji=False, highlight=False)
+        return super().render_str(printable(text), **options)
+
+
+console = PlainConsole()
+err_console = PlainConsole(stderr=True)
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
 
+def say(message: str, *, stderr: bool = False) -> None:
+    """Print one line of progress, outcome or a note (``stderr``), never wrapped."""
+    (err_console if stderr else console).print(message, soft_wrap=True)
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one error line and return the Exit to raise."""
-    err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    err_console.print(f"error: {message}", soft_wrap=True)
     return typer.Exit(code)
 
 
+def _settings_error(exc: pydantic.ValidationError) -> ValidationError:
+    """The first problem of a malformed setting (environment or TOML), as a domain error."""
+    first = exc.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]) or "settings"
+    message = first["msg"]
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    reason = f"is invalid: {message[:1].lower()}{message[1:]}{more}"
+    return ValidationError(f"settings: {name}", first.get("input"), reason)
+
+
+def checked_settings() -> Settings:
+    """The process settings; a malformed value is a domain error naming the setting."""
+    try:
+        return get_settings()
+    except pydantic.ValidationError as exc:
+        raise _settings_error(exc) from None
+
+
 def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn domain errors into ``error: <message>`` and exit status 2."""
+    """Turn domain errors, malformed settings and an unusable database into one
+    ``error: <message>`` line and exit status 2; a bug keeps its traceback."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return func(*args, **kwargs)
+            url = checked_settings().effective_database_url
+            with db.reported_errors(url):
+                return func(*args, **kwargs)
         except IxpError as exc:
             raise fail(str(exc)) from None
 
@@ -55,7 +118,7 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
 @contextmanager
 def cli_session(settings: Settings | None = None) -> Iterator[Session]:
     """A session on the configured database, closed afterwards."""
-    settings = settings or get_settings()
+    settings = settings or checked_settings()
     engine = db.engine_from_settings(settings)
     try:
         with db.session_factory(engine)() as session:
@@ -65,17 +128,23 @@ def cli_session(settings: Settings | None = None) -> Iterator[Session]:
 
 
 def emit_json(data: Any) -> None:
-    """Write ``data`` as JSON to stdout (dates and other objects as strings)."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Write ``data`` as JSON to stdout (dates and other objects as strings).
+
+    Non-ASCII text stays readable; the characters a terminal would act on are
+    written as ``\\uXXXX`` escapes, which leaves the JSON value exactly the same.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    text = _UNPRINTABLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    sys.stdout.write(text + "\n")
 
 
 def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print rows as a table; free text is printed literally (no rich markup)."""
+    """Print rows as a table; every cell, header and the title are printed literally."""
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
     console.print(table)
 
 

@@ -8,7 +8,15 @@ import typer
 from rich.progress import Progress
 
 from ixp import members
-from ixp.cli.common import JsonOption, cli_session, emit, emit_json, err_console, handles_errors
+from ixp.cli.common import (
+    JsonOption,
+    cli_session,
+    emit,
+    emit_json,
+    err_console,
+    handles_errors,
+    say,
+)
 from ixp.irr import service
 from ixp.irr.types import IrrData, SyncOutcome
 from ixp.settings import get_settings
@@ -60,7 +68,7 @@ def irr_sync(
     else:
         emit(False, rows, f"IRR sync from {report.source}", _SYNC_COLUMNS)
         counts = ", ".join(f"{report.count(o)} {o.value}" for o in SyncOutcome)
-        err_console.print(f"{len(rows)} members: {counts}", markup=False, highlight=False)
+        say(f"{len(rows)} members: {counts}", stderr=True)
     if report.count(SyncOutcome.failed) or report.count(SyncOutcome.held):
         raise typer.Exit(1)
 
@@ -77,7 +85,7 @@ def _show(asn: int, data: IrrData | None, as_json: bool) -> None:
     columns = ("as_set", "asns", "prefixes_v4", "prefixes_v6", "fetched_at", "source", "held")
     emit(False, summary, f"AS{asn} registry data", columns)
     if data.note:
-        err_console.print(f"note: {data.note}", markup=False, highlight=False)
+        say(f"note: {data.note}", stderr=True)
     entries = [{"prefix": e.prefix, "max_length": e.max_length} for e in (*data.v4, *data.v6)]
     emit(False, entries, f"AS{asn} accepted prefixes", ("prefix", "max_length"))
 

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ixp import ixf as service
-from ixp.cli.common import JsonOption, cli_session, console, emit, handles_errors
+from ixp.cli.common import JsonOption, cli_session, emit, handles_errors, say
 from ixp.exchange import get_exchange
 from ixp.settings import get_settings
 
@@ -67,4 +67,4 @@ def export_ixf(
         sys.stdout.write(text)
         return
     out.write_text(text, encoding="utf-8")
-    console.print(f"wrote {out}", highlight=False)
+    say(f"wrote {out}")

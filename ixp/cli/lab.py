@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ixp.cli.common import JsonOption, cli_session, console, emit, emit_json, fail, handles_errors
+from ixp.cli.common import JsonOption, cli_session, emit, emit_json, fail, handles_errors, say
 from ixp.lab.lab import Lab
 from ixp.lab.netns import LabError
 from ixp.settings import get_settings
@@ -26,16 +26,15 @@ def lab_up(
         lab = Lab.from_database(session, settings)
     lab.up()
     status = lab.status()
-    console.print(
+    say(
         f"lab {status['prefix']} up: {len(status['route_servers'])} route servers, "
-        f"{len(status['members'])} members; files in {status['directory']}",
-        highlight=False,
+        f"{len(status['members'])} members; files in {status['directory']}"
     )
     try:
         lab.wait_converged(timeout=wait)
     except LabError as exc:
         raise fail(f"lab is up but did not settle: {exc}", code=1) from None
-    console.print("all sessions established and routes exchanged", highlight=False)
+    say("all sessions established and routes exchanged")
 
 
 @lab_app.command("down")
@@ -44,11 +43,11 @@ def lab_down() -> None:
     """Stop everything the lab started and remove its namespaces and files."""
     lab = Lab.load(get_settings())
     if lab is None:
-        console.print("no lab is up", highlight=False)
+        say("no lab is up")
         return
     prefix = lab.prefix
     lab.down()
-    console.print(f"lab {prefix} removed", highlight=False)
+    say(f"lab {prefix} removed")
 
 
 @lab_app.command("status")
@@ -60,7 +59,7 @@ def lab_status(as_json: bool = JsonOption) -> None:
         if as_json:
             emit_json({"up": False})
         else:
-            console.print("no lab is up", highlight=False)
+            say("no lab is up")
         return
     status = lab.status()
     if as_json:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
 import typer
+from typer.core import TyperGroup
 
 from ixp import db
-from ixp.cli.common import console, handles_errors
+from ixp.cli.common import checked_settings, fail, handles_errors, say
 from ixp.cli.demo import demo_app
 from ixp.cli.exchange import exchange_app
 from ixp.cli.irr import irr_app
@@ -15,10 +20,44 @@ from ixp.cli.member import member_app
 from ixp.cli.monitor import monitor_app, reach_app, routes_command
 from ixp.cli.rpki import rpki_app
 from ixp.cli.rs import rs_app
-from ixp.settings import get_settings
+
+
+class OneLineErrors(TyperGroup):
+    """The ``ixp`` command: a usage error (a mistyped option or value, a missing one)
+    is one ``error:`` line with exit status 2, like every other error."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command; errors typer would draw as a box become one line."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as exc:
+            _exit_on_usage_error(exc)
+        except typer.Abort:
+            sys.exit(fail("aborted", code=1).exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_on_usage_error(exc: typer.TyperException) -> NoReturn:
+    # A group called without a command has printed its help already (typer's own check).
+    if type(exc).__name__ != "NoArgsIsHelpError":
+        context = getattr(exc, "ctx", None)
+        hint = f" (see '{context.command_path} --help')" if context is not None else ""
+        fail(f"{exc.format_message().rstrip('.')}{hint}", exc.exit_code)
+    sys.exit(exc.exit_code)
+
 
 app = typer.Typer(
     name="ixp",
+    cls=OneLineErrors,
     help="Route-server and peering manager for internet exchange points.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -43,10 +82,10 @@ app.command("routes")(routes_command)
 @handles_errors
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Create or migrate the database schema to the newest revision."""
-    settings = get_settings()
+    settings = checked_settings()
     engine = db.engine_from_settings(settings)
     try:
         db.upgrade(engine, revision)
     finally:
         engine.dispose()
-    console.print(f"database at {revision}: {settings.effective_database_url}", highlight=False)
+    say(f"database at {revision}: {db.masked_url(settings.effective_database_url)}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ixp.cli.common import JsonOption, cli_session, console, emit, emit_json, handles_errors
+from ixp.cli.common import JsonOption, cli_session, emit, emit_json, handles_errors, say
 from ixp.exchange import get_exchange, get_route_server
 from ixp.monitor import alerts, reach, routes, service, sessions
 from ixp.settings import get_settings
@@ -118,10 +118,7 @@ def reach_load(file: Path = typer.Argument(..., help="RIR delegated-extended fil
     with cli_session() as session:
         country = get_exchange(session).country
         counts = reach.load_delegations(session, file, country)
-    console.print(
-        f"{country}: {counts['ipv4']} ipv4, {counts['ipv6']} ipv6, {counts['asn']} asn delegations",
-        highlight=False,
-    )
+    say(f"{country}: {counts['ipv4']} ipv4, {counts['ipv6']} ipv6, {counts['asn']} asn delegations")
 
 
 @reach_app.command("report")
@@ -134,7 +131,7 @@ def reach_report(as_json: bool = JsonOption) -> None:
         emit_json(data)
         return
     if data["overall"] is None:
-        console.print("no reachability sample yet (run the monitor with delegations loaded)")
+        say("no reachability sample yet (run the monitor with delegations loaded)")
         return
     rows = [{**data["overall"], "asn": "all"}, *data["members"]]  # type: ignore[dict-item]
     emit(
