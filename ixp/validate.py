@@ -2,6 +2,9 @@
 
 Each function returns the normalised value or raises ``ValidationError`` naming
 the field and the value, so callers can validate a whole input before writing.
+Values in messages go through ``shown``, so a hostile value (a name of thousands
+of characters, a number of thousands of digits, a list nested a thousand deep)
+still makes a short, printable, one-line error.
 """
 
 from __future__ import annotations
@@ -30,26 +33,63 @@ _LAB_ONLY_ASN_RANGES: tuple[tuple[int, int, str], ...] = (
     (4_200_000_000, 4_294_967_294, "is a private ASN (RFC 6996)"),
 )
 
-_ASN_TEXT = re.compile(r"^(?:AS)?(\d{1,10})$", re.IGNORECASE)
-_RPSL_NAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_-]*[A-Za-z0-9])?$")
-_SOURCE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# ASCII digits only: ``\d`` and ``int()`` also read Arabic-Indic and other scripts'
+# digits, so an ASN could mean another number than the one an operator sees.
+_ASN_TEXT = re.compile(r"(?:AS)?([0-9]{1,10})", re.IGNORECASE | re.ASCII)
+_RPSL_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9_-]*[A-Za-z0-9])?")
+_SOURCE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Never stored: C0 and C1 control characters and DEL (NUL among them: PostgreSQL
+# refuses it, SQLite stores it), lone surrogates (a JSON "\ud800" escape gives
+# one; no database can encode it) and the Unicode line and paragraph separators.
+# Every free-text field stored today is one line, so tab and newline are refused too.
+_UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# How much of a value's repr an error message shows.
+_SHOWN_LENGTH = 60
+
+
+class _Shown(str):
+    """A value's repr already cut short: messages print it as it is, without quoting it again."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def shown(value: object) -> object:
+    """``value`` itself when its repr is short, else a stand-in whose repr is cut short.
+
+    For the ``value`` of a ``ValidationError``: its message prints ``repr(value)``,
+    which escapes control characters and surrogates but has no length limit and
+    fails outright for integers beyond 4300 digits or lists nested too deeply.
+    """
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        return _Shown(f"<{type(value).__name__} too deeply nested or too large to show>")
+    return value if len(text) <= _SHOWN_LENGTH else _Shown(text[:_SHOWN_LENGTH] + "…")
 
 
 def asn(value: object, field: str = "asn", *, allow_lab: bool = False) -> int:
     """A 32-bit public ASN as an int; ``AS123`` and ``123`` are both accepted."""
-    match = _ASN_TEXT.match(str(value).strip()) if not isinstance(value, bool) else None
-    if match is None:
-        raise ValidationError(field, value, "is not an AS number")
-    number = int(match.group(1))
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        match = _ASN_TEXT.fullmatch(value.strip()) if isinstance(value, str) else None
+        if match is None:
+            raise ValidationError(field, shown(value), "is not an AS number")
+        number = int(match.group(1))
+    if number < 0:
+        raise ValidationError(field, shown(value), "is not an AS number")
     if number > MAX_ASN:
-        raise ValidationError(field, value, "is larger than 4294967295")
+        raise ValidationError(field, shown(value), "is larger than 4294967295")
     if number in _NEVER_ASNS:
-        raise ValidationError(field, value, _NEVER_ASNS[number])
+        raise ValidationError(field, shown(value), _NEVER_ASNS[number])
     for first, last, why in _LAB_ONLY_ASN_RANGES:
         if first <= number <= last and not allow_lab:
-            raise ValidationError(field, value, f"{why}; allowed only for lab use")
+            raise ValidationError(field, shown(value), f"{why}; allowed only for lab use")
     return number
 
 
@@ -62,25 +102,25 @@ def as_set(value: str, field: str = "as_set") -> str:
     """
     text = value.strip()
     if not text or len(text) > 255 or any(c.isspace() for c in text):
-        raise ValidationError(field, value, "is not a valid AS-SET name")
+        raise ValidationError(field, shown(value), "is not a valid AS-SET name")
     name = text
     if "::" in text:
         source, _, name = text.partition("::")
-        if not _SOURCE.match(source):
-            raise ValidationError(field, value, "has an invalid registry source before '::'")
+        if not _SOURCE.fullmatch(source):
+            raise ValidationError(field, shown(value), "has an invalid registry source before '::'")
     parts = name.split(":")
     has_set = False
     for part in parts:
         if part.upper().startswith("AS-"):
-            if not _RPSL_NAME.match(part):
-                raise ValidationError(field, value, "is not a valid AS-SET name")
+            if not _RPSL_NAME.fullmatch(part):
+                raise ValidationError(field, shown(value), "is not a valid AS-SET name")
             has_set = True
-        elif _ASN_TEXT.match(part) and part.upper().startswith("AS"):
+        elif _ASN_TEXT.fullmatch(part) and part.upper().startswith("AS"):
             asn(part, field)
         else:
-            raise ValidationError(field, value, "is not a valid AS-SET name")
+            raise ValidationError(field, shown(value), "is not a valid AS-SET name")
     if len(parts) > 1 and not has_set:
-        raise ValidationError(field, value, "is not a valid AS-SET name")
+        raise ValidationError(field, shown(value), "is not a valid AS-SET name")
     return text.upper()
 
 
@@ -89,11 +129,11 @@ def mac(value: str, field: str = "mac") -> str:
     try:
         eui = netaddr.EUI(value.strip())
     except (netaddr.AddrFormatError, TypeError, ValueError):
-        raise ValidationError(field, value, "is not a MAC address") from None
+        raise ValidationError(field, shown(value), "is not a MAC address") from None
     if eui.version != 48:
-        raise ValidationError(field, value, "is not a 48-bit MAC address")
+        raise ValidationError(field, shown(value), "is not a 48-bit MAC address")
     if int(eui) == 0 or eui.words[0] & 1:
-        raise ValidationError(field, value, "is not a unicast MAC address")
+        raise ValidationError(field, shown(value), "is not a unicast MAC address")
     return str(eui).replace("-", ":").lower()
 
 
@@ -102,11 +142,11 @@ def network(value: str, field: str, family: int) -> netaddr.IPNetwork:
     try:
         net = netaddr.IPNetwork(value.strip())
     except (netaddr.AddrFormatError, TypeError, ValueError):
-        raise ValidationError(field, value, "is not a prefix") from None
+        raise ValidationError(field, shown(value), "is not a prefix") from None
     if net.version != family or "/" not in value:
-        raise ValidationError(field, value, f"is not an IPv{family} prefix with a length")
+        raise ValidationError(field, shown(value), f"is not an IPv{family} prefix with a length")
     if net.ip != net.network:
-        raise ValidationError(field, value, f"has host bits set (network is {net.cidr})")
+        raise ValidationError(field, shown(value), f"has host bits set (network is {net.cidr})")
     return net
 
 
@@ -115,39 +155,63 @@ def address(value: str, field: str, family: int) -> netaddr.IPAddress:
     try:
         ip = netaddr.IPAddress(value.strip())
     except (netaddr.AddrFormatError, TypeError, ValueError):
-        raise ValidationError(field, value, f"is not an IPv{family} address") from None
+        raise ValidationError(field, shown(value), f"is not an IPv{family} address") from None
     if ip.version != family:
-        raise ValidationError(field, value, f"is not an IPv{family} address")
+        raise ValidationError(field, shown(value), f"is not an IPv{family} address")
     return ip
 
 
 def country(value: str, field: str = "country") -> str:
     """An ISO 3166-1 alpha-2 country code, upper-cased."""
     code = value.strip().upper()
-    if not _COUNTRY.match(code):
-        raise ValidationError(field, value, "is not a two-letter country code")
+    if not _COUNTRY.fullmatch(code):
+        raise ValidationError(field, shown(value), "is not a two-letter country code")
     return code
 
 
 def email(value: str, field: str) -> str:
     """A plausible e-mail address (the NOC must be reachable; format only)."""
-    text = value.strip()
-    if not _EMAIL.match(text):
-        raise ValidationError(field, value, "is not an e-mail address")
-    return text
+    address = text(value, field, max_length=320).strip()
+    if not _EMAIL.fullmatch(address):
+        raise ValidationError(field, shown(value), "is not an e-mail address")
+    return address
 
 
 def positive(value: int, field: str, *, maximum: int = 10_000_000) -> int:
     """A limit such as max-prefix: 1 to ``maximum``."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        raise ValidationError(field, value, f"must be a whole number from 1 to {maximum}")
+        raise ValidationError(field, shown(value), f"must be a whole number from 1 to {maximum}")
     return value
 
 
 def text(value: str, field: str, *, max_length: int = 500) -> str:
-    """Free text (names, descriptions): stored as given, but never empty or oversized."""
-    if not value or not value.strip():
-        raise ValidationError(field, value, "must not be empty")
+    """Free text (names, descriptions): stored as given, if it is one line that fits its column.
+
+    Any script is welcome (including the joiners Urdu and Persian spelling needs);
+    what no database or terminal takes safely is refused, naming the character.
+    ``max_length`` counts characters, as PostgreSQL's ``VARCHAR(n)`` does.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(field, shown(value), "is not text")
+    if not value.strip():
+        raise ValidationError(field, shown(value), "must not be empty")
+    unsafe = _UNSAFE_TEXT.search(value)
+    if unsafe is not None:
+        raise ValidationError(
+            field, shown(value), f"contains {_kind(unsafe.group())} at position {unsafe.start()}"
+        )
     if len(value) > max_length:
-        raise ValidationError(field, value[:40] + "…", f"is longer than {max_length} characters")
+        raise ValidationError(field, shown(value), f"is longer than {max_length} characters")
     return value
+
+
+def _kind(char: str) -> str:
+    """How an error names a refused character: its kind and its code point."""
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        kind = "lone surrogate"
+    elif char in "\u2028\u2029":
+        kind = "line separator"
+    else:
+        kind = "control character"
+    return f"{kind} U+{code:04X}"

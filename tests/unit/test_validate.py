@@ -115,3 +115,107 @@ def test_subnets_must_be_network_addresses_of_the_right_family() -> None:
         validate.network("2001:7f8:1::/64", "lan4", 4)
     with pytest.raises(ValidationError, match="is not an IPv4 prefix with a length"):
         validate.network("185.1.10.0", "lan4", 4)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\u0663\u0668\u0661\u0669\u0663",  # ARABIC-INDIC digits: int() reads 38193
+        "AS\u06f3\u06f8\u06f1\u06f9\u06f3",  # EXTENDED ARABIC-INDIC (Urdu) digits
+        "AS\u0663\u0668\u0661\u0669\u0663",
+        "\uff13\uff18\uff11\uff19\uff13",  # FULLWIDTH digits
+        "38193\u00b2",  # SUPERSCRIPT TWO: isdigit() says yes, int() refuses
+    ],
+)
+def test_asns_are_ascii_digits_only(value: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate.asn(value)
+    assert str(caught.value) == f"asn: {value!r} is not an AS number"
+
+
+def test_an_as_set_with_a_non_ascii_asn_is_refused() -> None:
+    with pytest.raises(ValidationError, match="is not a valid AS-SET name"):
+        validate.as_set("AS\u0663\u0668\u0661\u0669\u0663:AS-FOO")
+
+
+def test_an_asn_of_thousands_of_digits_is_refused_with_a_short_message() -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate.asn(10**4000)
+    assert "is larger than 4294967295" in str(caught.value)
+    assert len(str(caught.value)) < 120
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("Nayatel\x00", "contains control character U+0000 at position 7"),
+        ("Naya\ud800tel", "contains lone surrogate U+D800 at position 4"),
+        ("\udcffNayatel", "contains lone surrogate U+DCFF at position 0"),
+        ("Naya\ttel", "contains control character U+0009 at position 4"),
+        ("Nayatel\n", "contains control character U+000A at position 7"),
+        ("Naya\rtel", "contains control character U+000D at position 4"),
+        ("Naya\x1btel", "contains control character U+001B at position 4"),
+        ("Naya\x7ftel", "contains control character U+007F at position 4"),
+        ("Naya\x85tel", "contains control character U+0085 at position 4"),
+        ("Naya\x9btel", "contains control character U+009B at position 4"),
+        ("Naya\u2028tel", "contains line separator U+2028 at position 4"),
+        ("Naya\u2029tel", "contains line separator U+2029 at position 4"),
+    ],
+)
+def test_text_with_control_characters_or_lone_surrogates_is_refused(
+    value: str, reason: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate.text(value, "name")
+    assert str(caught.value) == f"name: {value!r} {reason}"
+    assert str(caught.value).isprintable()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "روشنی براڈبینڈ",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian, with a ZWNJ
+        'Indus Fibre & "Data" Networks',
+        "Ünïcödé Networks",
+    ],
+)
+def test_text_in_any_script_is_kept_as_given(value: str) -> None:
+    assert validate.text(value, "name") == value
+
+
+def test_over_long_text_names_its_limit_and_shows_a_short_value() -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate.text("x" * 5000, "name", max_length=188)
+    message = str(caught.value)
+    assert message.startswith("name: 'xxx")
+    assert message.endswith("… is longer than 188 characters")
+    assert len(message) < 120
+
+
+def test_text_that_is_not_a_string_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate.text(["Nayatel"], "name")  # type: ignore[arg-type]
+    assert str(caught.value) == "name: ['Nayatel'] is not text"
+
+
+@pytest.mark.parametrize("value", ["noc\x00@nayatel.example", "noc@naya\ud800tel.example"])
+def test_email_with_control_characters_or_surrogates_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="contains"):
+        validate.email(value, "noc_email")
+
+
+def test_shown_keeps_short_values_and_cuts_long_or_unprintable_ones() -> None:
+    assert validate.shown("Nayatel") == "Nayatel"
+    assert repr(validate.shown("x" * 500)) == "'" + "x" * 59 + "…"
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert repr(validate.shown(deep)) == "<list too deeply nested or too large to show>"
+    assert repr(validate.shown(10**5000)) == "<int too deeply nested or too large to show>"
+
+
+def test_as_is_matched_in_ascii_only() -> None:
+    # LATIN SMALL LETTER LONG S folds to "s" when matching case-insensitively.
+    with pytest.raises(ValidationError, match="is not an AS number"):
+        validate.asn("A\u017f38193")
