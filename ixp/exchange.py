@@ -14,7 +14,29 @@ from ixp.errors import Conflict, NotFound, ValidationError
 from ixp.models import Exchange, Member, PeeringLan, RouteServer, RsSession
 
 # Route-server names become file names and BIRD identifiers: keep them plain.
-_RS_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_RS_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")
+# The peering LAN is named after the exchange: "<exchange name> peering LAN".
+_LAN_NAME_SUFFIX = " peering LAN"
+
+
+def _length(column: Any) -> int:
+    """The declared length of a String column, so that the checks follow the schema."""
+    return int(column.type.length)
+
+
+# The longest exchange name whose LAN name still fits its column (PostgreSQL
+# refuses longer values; SQLite would store them, so the check is ours).
+NAME_MAX_LENGTH = min(_length(Exchange.name), _length(PeeringLan.name) - len(_LAN_NAME_SUFFIX))
+
+
+def check_name(value: str, field: str = "name") -> str:
+    """An exchange name: one line of text short enough for the LAN name made from it."""
+    return validate.text(value, field, max_length=NAME_MAX_LENGTH)
+
+
+def _optional_text(value: str | None, field: str, column: Any) -> str | None:
+    """Optional free text for ``column``: None when not given, else checked against its length."""
+    return validate.text(value, field, max_length=_length(column)) if value else None
 
 
 def exchange_to_dict(exchange: Exchange) -> dict[str, Any]:
@@ -49,6 +71,7 @@ def rs_to_dict(rs: RouteServer) -> dict[str, Any]:
 def get_exchange(session: Session, name: str | None = None) -> Exchange:
     """The named exchange, or the only one when no name is given."""
     if name is not None:
+        check_name(name)  # before the query: PostgreSQL refuses NUL even in a WHERE clause
         exchange = session.scalar(select(Exchange).where(Exchange.name == name))
         if exchange is None:
             raise NotFound(f"exchange: {name!r} does not exist")
@@ -84,7 +107,8 @@ def init_exchange(
     actor: str = "cli",
 ) -> Exchange:
     """Create an exchange with its peering LAN."""
-    name = validate.text(name, "name", max_length=200)
+    name = check_name(name)
+    url = _optional_text(url, "url", Exchange.url)
     code = validate.country(country)
     number = validate.asn(asn, "asn", allow_lab=allow_lab)
     if lan4 is None and lan6 is None:
@@ -101,7 +125,7 @@ def init_exchange(
         raise Conflict(f"name: exchange {name!r} already exists")
     exchange = Exchange(name=name, country=code, asn=number, url=url)
     lan = PeeringLan(
-        name=f"{name} peering LAN",
+        name=f"{name}{_LAN_NAME_SUFFIX}",
         vlan_id=vlan_id,
         ipv4_prefix=str(net4.cidr) if net4 else None,
         ipv6_prefix=str(net6.cidr) if net6 else None,
@@ -148,8 +172,12 @@ def add_route_server(
     """Add a route server on the exchange's peering LAN; existing members get sessions with it."""
     exchange = exchange or get_exchange(session)
     lan = peering_lan(exchange)
-    if not _RS_NAME.match(name):
-        raise ValidationError("name", name, "must be lower-case letters, digits and '-' (max 31)")
+    if not _RS_NAME.fullmatch(name):
+        raise ValidationError(
+            "name", validate.shown(name), "must be lower-case letters, digits and '-' (max 31)"
+        )
+    mgmt_host = _optional_text(mgmt_host, "mgmt_host", RouteServer.mgmt_host)
+    control_socket = _optional_text(control_socket, "control_socket", RouteServer.control_socket)
     number = validate.asn(asn, "asn", allow_lab=allow_lab)
     rid = str(validate.address(router_id, "router_id", 4))
     addr4 = addressing.check_in_lan(ipv4, "ipv4", lan, 4) if ipv4 else None

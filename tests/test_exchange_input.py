@@ -1,0 +1,135 @@
+"""Hostile names for the exchange and its route servers: refused in one line, nothing written.
+
+Runs on SQLite and PostgreSQL: PostgreSQL refuses NUL and enforces column
+lengths, SQLite stores both silently, so only validation makes them behave alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ixp import exchange
+from ixp.errors import IxpError
+from tests.dbsnapshot import snapshot
+from tests.factories import pkix_test_exchange
+
+
+def _init(session: Session, **overrides: Any) -> None:
+    values: dict[str, Any] = {
+        "name": "PKIX Test",
+        "country": "PK",
+        "asn": 38195,
+        "lan4": "185.1.10.0/24",
+        "lan6": "2001:7f8:1::/64",
+    }
+    exchange.init_exchange(session, **(values | overrides))
+
+
+def test_the_longest_name_whose_lan_name_fits_is_accepted(session: Session) -> None:
+    name = "x" * exchange.NAME_MAX_LENGTH
+    _init(session, name=name)
+    session.expire_all()
+    lan = exchange.peering_lan(exchange.get_exchange(session))
+    assert lan.name == f"{name} peering LAN"
+    assert len(lan.name) == 200
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        pytest.param(
+            {"name": "I" * 190},
+            "name: '" + "I" * 59 + "… is longer than 188 characters",
+            id="name-too-long-for-its-lan-name",
+        ),
+        pytest.param(
+            {"name": "PKIX\x00Test"},
+            "name: 'PKIX\\x00Test' contains control character U+0000 at position 4",
+            id="nul-in-name",
+        ),
+        pytest.param(
+            {"name": "PKIX\ud800"},
+            "name: 'PKIX\\ud800' contains lone surrogate U+D800 at position 4",
+            id="surrogate-in-name",
+        ),
+        pytest.param(
+            {"name": "PKIX\nTest"},
+            "name: 'PKIX\\nTest' contains control character U+000A at position 4",
+            id="newline-in-name",
+        ),
+        pytest.param(
+            {"url": "https://pkix.example/\x00"},
+            "url: 'https://pkix.example/\\x00' contains control character U+0000 at position 21",
+            id="nul-in-url",
+        ),
+        pytest.param(
+            {"url": "https://pkix.example/" + "a" * 500},
+            "url: 'https://pkix.example/" + "a" * 38 + "… is longer than 500 characters",
+            id="url-too-long",
+        ),
+    ],
+)
+def test_a_hostile_exchange_is_refused_and_nothing_is_written(
+    session: Session, engine: Engine, overrides: dict[str, Any], message: str
+) -> None:
+    before = snapshot(engine)
+    with pytest.raises(IxpError) as caught:
+        _init(session, **overrides)
+    assert str(caught.value) == message
+    assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize("name", ["PKIX\x00Test", "PKIX\ud800Test"])
+def test_looking_up_an_exchange_by_a_hostile_name_is_a_one_line_error(
+    session: Session, name: str
+) -> None:
+    pkix_test_exchange(session)
+    with pytest.raises(IxpError, match=r"^name: .* contains "):
+        exchange.get_exchange(session, name)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        pytest.param(
+            {"name": "rs3-lhr\n"},
+            "name: 'rs3-lhr\\n' must be lower-case letters, digits and '-' (max 31)",
+            id="trailing-newline-in-name",
+        ),
+        pytest.param(
+            {"mgmt_host": "rs3.pkix.example\x00"},
+            "mgmt_host: 'rs3.pkix.example\\x00' contains control character U+0000 at position 16",
+            id="nul-in-mgmt-host",
+        ),
+        pytest.param(
+            {"mgmt_host": "h" * 256},
+            "mgmt_host: '" + "h" * 59 + "… is longer than 255 characters",
+            id="mgmt-host-too-long",
+        ),
+        pytest.param(
+            {"control_socket": "/run/bird/\udcff.ctl"},
+            "control_socket: '/run/bird/\\udcff.ctl' contains lone surrogate U+DCFF at position 10",
+            id="surrogate-in-control-socket",
+        ),
+    ],
+)
+def test_a_hostile_route_server_is_refused_and_nothing_is_written(
+    session: Session, engine: Engine, overrides: dict[str, Any], message: str
+) -> None:
+    pkix_test_exchange(session)
+    before = snapshot(engine)
+    values: dict[str, Any] = {
+        "name": "rs3-lhr",
+        "asn": 38195,
+        "router_id": "185.1.10.3",
+        "ipv4": "185.1.10.3",
+        "ipv6": None,
+    }
+    with pytest.raises(IxpError) as caught:
+        exchange.add_route_server(session, **(values | overrides))
+    assert str(caught.value) == message
+    assert snapshot(engine) == before
