@@ -11,10 +11,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
+
+from ixp.exchange import add_route_server, init_exchange
+from ixp.models import RouteServer
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "monitor"
 
@@ -45,6 +50,33 @@ protocol bgp AS38003_v4_1 {{
   ipv4 {{ import limit 100 action restart; import all; export none; }};
 }}
 """
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 40.0) -> Any:
+    """Poll ``condition`` until it is true; its value, or an AssertionError naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def make_rs(session: Session, socket: str = "/run/bird/bird.ctl") -> RouteServer:
+    """The exchange and its route server rs1, whose control socket is ``socket``."""
+    init_exchange(session, name="PK IX", country="PK", asn=RS_ASN, lan4="185.1.10.0/24", lan6=None)
+    rs = add_route_server(
+        session,
+        name="rs1",
+        asn=RS_ASN,
+        router_id="185.1.10.1",
+        ipv4="185.1.10.1",
+        ipv6=None,
+        control_socket=socket,
+    )
+    session.commit()
+    return rs
 
 
 class Bird:

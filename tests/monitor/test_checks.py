@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from ixp.exchange import add_route_server, init_exchange
-from ixp.models import Alert, RouteServer, SessionEvent, SessionState
+from ixp.models import Alert, SessionEvent, SessionState
 from ixp.monitor import alerts
 from ixp.monitor.service import Monitor
 from ixp.monitor.sessions import SessionSample, record_samples
 from ixp.rs.codes import RejectCode
 from ixp.settings import Settings
-from tests.monitor.conftest import RS_ASN, Bird
+from tests.monitor.conftest import Bird, make_rs
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 LIMITS = alerts.Thresholds(session_down_minutes=10, max_prefix_warn=0.8)
@@ -40,21 +39,6 @@ def sample(up: bool = True, imported: int = 40, **fields: object) -> SessionSamp
     }
     values.update(fields)
     return SessionSample(**values)  # type: ignore[arg-type]
-
-
-def make_rs(session: Session, socket: str = "/run/bird/bird.ctl") -> RouteServer:
-    init_exchange(session, name="PK IX", country="PK", asn=RS_ASN, lan4="185.1.10.0/24", lan6=None)
-    rs = add_route_server(
-        session,
-        name="rs1",
-        asn=RS_ASN,
-        router_id="185.1.10.1",
-        ipv4="185.1.10.1",
-        ipv6=None,
-        control_socket=socket,
-    )
-    session.commit()
-    return rs
 
 
 def kinds(session: Session) -> list[tuple[str, str | None]]:

@@ -17,9 +17,8 @@ import json
 import re
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from ixp.rs.context import build_context
 from ixp.rs.render import render_config
 from ixp.settings import Settings
 from tests.lab.harness import require_lab, running_lab
+from tests.monitor.conftest import wait_for
 from tests.rs.exchange import build_exchange
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
@@ -71,16 +71,6 @@ class Live:
 
     def session(self) -> Session:
         return db.session_factory(self.engine)()
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 40.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def birdc_routes(lab: Lab) -> Counter[tuple[str, tuple[int, ...], str]]:
