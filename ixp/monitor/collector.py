@@ -6,7 +6,11 @@ copying the stream into a FIFO in the collector's run directory, which a
 reader thread here turns into RIB updates. When ExaBGP exits the FIFO reaches end of file;
 the supervisor clears the RIB (a fresh session resends the whole table) and
 restarts ExaBGP after an exponential backoff that resets once a session has
-stayed up. Malformed lines are logged and skipped by ``Ingest``.
+stayed up. Malformed lines are logged and skipped by ``Ingest``. A reader that
+fails anyway (a bug, a FIFO replaced under it) is logged and counted, and takes
+its ExaBGP child down with it: the supervisor then starts both afresh, so a
+child never runs on without anyone reading it and the RIB never silently stops
+changing.
 """
 
 from __future__ import annotations
@@ -116,6 +120,7 @@ class Collector:
         self.backoff_max = backoff_max
         self.ingest = Ingest(spec.route_server)
         self.restarts = 0
+        self.reader_failures = 0
         self.process: subprocess.Popen[bytes] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -140,8 +145,6 @@ class Collector:
         """Start supervising in a background thread."""
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "exabgp.conf").write_text(render_config(self.spec, self.fifo))
-        if not self.fifo.exists():
-            os.mkfifo(self.fifo, 0o600)
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._supervise, name=f"collector-{self.spec.route_server}", daemon=True
@@ -196,13 +199,7 @@ class Collector:
         backoff = 1.0
         while not self._stop.is_set():
             started = time.monotonic()
-            try:
-                self.process = self._spawn()
-            except OSError as exc:
-                log.error("%s: cannot start ExaBGP: %s", self.spec.route_server, exc)
-            else:
-                log.info("%s: ExaBGP started (pid %d)", self.spec.route_server, self.process.pid)
-                self._read_until_exit(self.process)
+            self._run_child()
             self.ingest.reset()
             if self._stop.is_set():
                 break
@@ -218,6 +215,27 @@ class Collector:
             )
             self._stop.wait(backoff)
             backoff = min(backoff * 2, self.backoff_max)
+
+    def _run_child(self) -> None:
+        """One life of ExaBGP and its reader; the child never outlives the reader."""
+        try:
+            if not self.fifo.is_fifo():
+                os.mkfifo(self.fifo, 0o600)
+            self.process = self._spawn()
+        except OSError as exc:
+            log.error("%s: cannot start ExaBGP: %s", self.spec.route_server, exc)
+            return
+        log.info("%s: ExaBGP started (pid %d)", self.spec.route_server, self.process.pid)
+        try:
+            self._read_until_exit(self.process)
+        except Exception:
+            self.reader_failures += 1
+            log.exception(
+                "%s: the reader of ExaBGP's stream failed; restarting ExaBGP with it",
+                self.spec.route_server,
+            )
+        finally:
+            self._terminate()
 
     def _read_until_exit(self, process: subprocess.Popen[bytes]) -> None:
         """Read the FIFO while ExaBGP lives; its API process may be restarted in between."""

@@ -16,6 +16,7 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from ixp.monitor.collector import Collector
 from ixp.monitor.reach import Reach
 from ixp.monitor.sessions import SessionSample
 
@@ -58,6 +59,18 @@ class MonitorMetrics:
         self.malformed = Gauge(
             "ixp_collector_malformed_lines", "ExaBGP lines skipped", ("route_server",), registry=r
         )
+        self.apply_errors = Gauge(
+            "ixp_collector_apply_errors",
+            "Decoded ExaBGP lines the RIB failed to apply",
+            ("route_server",),
+            registry=r,
+        )
+        self.reader_failures = Gauge(
+            "ixp_collector_reader_failures",
+            "Stream readers that failed (ExaBGP restarted with them)",
+            ("route_server",),
+            registry=r,
+        )
         self.alerts = Gauge(
             "ixp_alert_active",
             "An open alert (1)",
@@ -95,6 +108,18 @@ class MonitorMetrics:
                 self.routes.labels(*labels, kind).set(value)
             if s.import_limit:
                 self.import_limit.labels(*labels).set(s.import_limit)
+
+    def set_collector(self, route_server: str, collector: Collector) -> None:
+        """The collector gauges of one route server: RIB size, session, restarts, skipped lines."""
+        ingest = collector.ingest
+        with ingest.lock:
+            self.rib_routes.labels(route_server).set(len(ingest.rib))
+            self.collector_up.labels(route_server).set(1 if ingest.rib.up else 0)
+        self.collector_restarts.labels(route_server).set(collector.restarts)
+        self.reader_failures.labels(route_server).set(collector.reader_failures)
+        self.ingest_lines.labels(route_server).set(ingest.lines)
+        self.malformed.labels(route_server).set(ingest.malformed)
+        self.apply_errors.labels(route_server).set(ingest.apply_errors)
 
     def set_alerts(self, rows: Iterable[dict[str, Any]]) -> None:
         """Replace the alert gauges with the open alerts."""

@@ -228,13 +228,7 @@ class Monitor:
 
     def _collector_metrics(self) -> None:
         for name, collector in self.collectors.items():
-            ingest = collector.ingest
-            with ingest.lock:
-                self.metrics.rib_routes.labels(name).set(len(ingest.rib))
-                self.metrics.collector_up.labels(name).set(1 if ingest.rib.up else 0)
-            self.metrics.collector_restarts.labels(name).set(collector.restarts)
-            self.metrics.ingest_lines.labels(name).set(ingest.lines)
-            self.metrics.malformed.labels(name).set(ingest.malformed)
+            self.metrics.set_collector(name, collector)
 
     # -- reachability -----------------------------------------------------------------------
 
