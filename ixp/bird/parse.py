@@ -10,6 +10,18 @@ text, so they know a protocol row from a detail line without guessing.
 Communities are kept as BIRD and ExaBGP write them in configs (``"a:b"``,
 ``"a:b:c"``), in BIRD's order, so they compare directly with what a member's
 speaker announced or received.
+
+An AS path keeps the ASNs of its AS_SEQUENCE and AS_SET segments in order and
+leaves out confederation segments (BIRD's ``(65000 65001)`` and ``({...})``):
+those are the sub-ASes inside a member's confederation, which the rest of the
+world, and BGP's path length, never sees, so the first ASN stays the member
+and the last the origin. BIRD cuts a path longer than its 500-character line
+buffer with ``...``; such a route says so (``as_path_truncated``), because its
+last ASN is then not the origin.
+
+Text BIRD cannot have written (a word where a number belongs, a cut-off row)
+raises ``UnreadableOutput``, a ``SourceUnavailable``: the one error a caller
+has to expect from these parsers.
 """
 
 from __future__ import annotations
@@ -21,7 +33,25 @@ from dataclasses import dataclass, field
 
 from ixp.errors import SourceUnavailable
 
-REPLY_LINE = re.compile(r"^(\d{4})([ -])(.*)$")
+REPLY_LINE = re.compile(r"^([0-9]{4})([ -])(.*)$")
+_U16 = 0xFFFF
+_U32 = 0xFFFFFFFF
+
+
+class UnreadableOutput(SourceUnavailable):
+    """BIRD's reply holds text the parser cannot read; names what and quotes the text."""
+
+    def __init__(self, what: str, text: str) -> None:
+        self.what = what
+        self.text = text
+        super().__init__(f"bird: cannot read {what} {text[:200]!r}")
+
+
+def _number(what: str, text: str, maximum: int = _U32) -> int:
+    """An unsigned decimal as BIRD prints it (ASCII digits, within BGP's range)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= maximum):
+        raise UnreadableOutput(what, text)
+    return int(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +77,7 @@ def parse_reply(raw_lines: Iterable[str]) -> Iterator[tuple[ReplyLine, bool]]:
         elif raw.startswith(" "):
             yield ReplyLine(code, raw[1:]), False
         else:
-            raise SourceUnavailable(f"bird socket: unexpected reply line {raw!r}")
+            raise UnreadableOutput("reply line", raw)
 
 
 def reply_text(lines: Iterable[ReplyLine]) -> str:
@@ -61,7 +91,7 @@ PROTOCOL_ROW = re.compile(
     r"^(?P<name>\S+)\s+(?P<proto>\S+)\s+(?P<table>\S+)\s+(?P<state>\S+)\s+"
     r"(?P<since>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?|\S+)\s*(?P<info>.*?)\s*$"
 )
-ROUTE_COUNT = re.compile(r"(\d+) (imported|filtered|exported|preferred)")
+ROUTE_COUNT = re.compile(r"([0-9]+) (imported|filtered|exported|preferred)")
 
 
 @dataclass(slots=True)
@@ -164,7 +194,7 @@ def parse_protocols(lines: Iterable[ReplyLine]) -> list[ProtocolStatus]:
         if line.code == 1002:
             row = PROTOCOL_ROW.match(line.text)
             if row is None:
-                raise SourceUnavailable(f"bird: cannot read protocol row {line.text!r}")
+                raise UnreadableOutput("protocol row", line.text)
             protocols.append(ProtocolStatus(**row.groupdict()))
             channel = None
         elif line.code == 1006 and protocols and line.text.strip():
@@ -190,9 +220,9 @@ def _protocol_detail(protocol: ProtocolStatus, key: str, value: str) -> None:
     elif key == "Neighbor address":
         protocol.neighbor_address = value.split("%")[0]
     elif key == "Neighbor AS":
-        protocol.neighbor_as = int(value)
+        protocol.neighbor_as = _number(key, value)
     elif key == "Local AS":
-        protocol.local_as = int(value)
+        protocol.local_as = _number(key, value)
     elif key == "Last error":
         protocol.last_error = value
 
@@ -205,9 +235,9 @@ def _channel_detail(channel: ChannelStatus, key: str, value: str) -> None:
         setattr(channel, _CHANNEL_STATE_KEYS[key], value)
     elif key == "Routes":
         for number, kind in ROUTE_COUNT.findall(value):
-            setattr(channel, kind, int(number))
+            setattr(channel, kind, _number(f"{kind} routes", number))
     elif key == "Import limit":
-        channel.import_limit = int(value.split()[0])
+        channel.import_limit = _number(key, _first_word(value))
 
 
 # --- show route ... all -------------------------------------------------------------------
@@ -218,7 +248,11 @@ ROUTE_ROW = re.compile(
 )
 # Any other row: a net of another type, then ``[protocol since ...]``.
 OTHER_ROW = re.compile(r"^\S.*\s\[\S+ [^\]]*\]")
-TUPLE = re.compile(r"\(([\d, ]+)\)")
+TUPLE = re.compile(r"\(([^()]*)\)")
+# An AS path's tokens: the brackets of its segments and what stands between them.
+AS_PATH_TOKEN = re.compile(r"\(\{|\}\)|[(){}]|[^\s(){}]+")
+# Opening bracket -> (closing bracket, whether the segment is a confederation segment).
+_SEGMENTS = {"{": ("}", False), "(": (")", True), "({": ("})", True)}
 
 
 @dataclass(slots=True)
@@ -231,6 +265,7 @@ class BirdRoute:
     primary: bool
     next_hop: str | None = None
     as_path: tuple[int, ...] = ()
+    as_path_truncated: bool = False
     communities: tuple[str, ...] = ()
     large_communities: tuple[str, ...] = ()
     origin: str | None = None
@@ -238,30 +273,71 @@ class BirdRoute:
     med: int | None = None
 
 
-def _communities(value: str) -> tuple[str, ...]:
-    """``(1,2) (3,4)`` or ``(1, 2, 3)`` as ``("1:2", "3:4")`` / ``("1:2:3",)``."""
-    return tuple(
-        ":".join(part.strip() for part in item.split(",")) for item in TUPLE.findall(value)
-    )
+def _first_word(value: str) -> str:
+    words = value.split(maxsplit=1)
+    return words[0] if words else ""
+
+
+def _communities(what: str, value: str) -> tuple[str, ...]:
+    """``(1,2) (3,4)`` or ``(1, 2, 3)`` as ``("1:2", "3:4")`` / ``("1:2:3",)``.
+
+    BIRD ends a list too long for its line with `` ...``; the communities shown are kept.
+    """
+    communities = []
+    for item in TUPLE.findall(value):
+        parts = [part.strip() for part in item.split(",")]
+        if len(parts) not in (2, 3):
+            raise UnreadableOutput(what, value)
+        maximum = _U16 if len(parts) == 2 else _U32
+        communities.append(":".join(str(_number(what, part, maximum)) for part in parts))
+    return tuple(communities)
+
+
+def parse_as_path(text: str) -> tuple[tuple[int, ...], bool]:
+    """(ASNs outside confederation segments, in order; whether BIRD cut the path short).
+
+    BIRD writes a sequence as bare numbers, a set as ``{1 2}``, a confederation
+    sequence as ``(1 2)`` and a confederation set as ``({1 2})``. A path cut
+    with ``...`` may end in a partly printed number, which is dropped.
+    """
+    truncated = text.endswith("...")
+    shown = text[:-3].rstrip("0123456789") if truncated else text
+    path: list[int] = []
+    closing: str | None = None
+    confederation = False
+    for token in AS_PATH_TOKEN.findall(shown):
+        if token in _SEGMENTS and closing is None:
+            closing, confederation = _SEGMENTS[token]
+        elif token == closing:
+            closing, confederation = None, False
+        elif token[0] in "(){}":
+            raise UnreadableOutput("BGP.as_path", text)
+        elif confederation:
+            _number("BGP.as_path", token)
+        else:
+            path.append(_number("BGP.as_path", token))
+    if closing is not None and not truncated:
+        raise UnreadableOutput("BGP.as_path", text)
+    return tuple(path), truncated
 
 
 def _route_attribute(route: BirdRoute, key: str, value: str) -> None:
     if key == "BGP.as_path":
-        route.as_path = tuple(
-            int(token) for token in value.replace("{", " ").replace("}", " ").split()
-        )
+        route.as_path, route.as_path_truncated = parse_as_path(value)
     elif key == "BGP.next_hop":
-        route.next_hop = value.split()[0]
+        route.next_hop = _first_word(value)
+        if not route.next_hop:
+            raise UnreadableOutput(key, value)
     elif key == "BGP.community":
-        route.communities = _communities(value)
+        route.communities = _communities(key, value)
     elif key == "BGP.large_community":
-        route.large_communities = _communities(value)
+        route.large_communities = _communities(key, value)
     elif key == "BGP.origin":
         route.origin = value.lower()
     elif key == "BGP.local_pref":
-        route.local_pref = int(value)
+        route.local_pref = _number(key, value)
     elif key == "BGP.med":
-        route.med = int(value)
+        route.med = _number(key, value)
 
 
 def parse_routes(lines: Iterable[ReplyLine]) -> list[BirdRoute]:
@@ -291,7 +367,7 @@ def parse_routes(lines: Iterable[ReplyLine]) -> list[BirdRoute]:
             row = ROUTE_ROW.match(text)
             if row is None:
                 if OTHER_ROW.match(text) is None:
-                    raise SourceUnavailable(f"bird: cannot read route row {text!r}")
+                    raise UnreadableOutput("route row", text)
                 current = None
                 continue
             prefix = row.group("prefix") or prefix

@@ -42,6 +42,12 @@ def member_protocols(protocols: Iterable[ProtocolStatus], asn: int) -> list[Prot
     return [p for p in protocols if p.proto == "BGP" and p.neighbor_as == asn]
 
 
+def path_text(route: BirdRoute) -> str:
+    """The AS path for people; `` ...`` marks where BIRD cut a long one short."""
+    text = " ".join(str(asn) for asn in route.as_path)
+    return f"{text} ..." if route.as_path_truncated else text
+
+
 def route_dict(route: BirdRoute, rs: RouteServer, filtered: bool) -> dict[str, object]:
     """A route for the CLI/API; filtered routes get their decoded reasons."""
     result: dict[str, object] = {
@@ -49,7 +55,7 @@ def route_dict(route: BirdRoute, rs: RouteServer, filtered: bool) -> dict[str, o
         "prefix": route.prefix,
         "protocol": route.protocol,
         "next_hop": route.next_hop,
-        "as_path": " ".join(str(asn) for asn in route.as_path),
+        "as_path": path_text(route),
         "communities": " ".join(route.communities),
         "large_communities": " ".join(route.large_communities),
     }
