@@ -298,10 +298,11 @@ def parse_as_path(text: str) -> tuple[tuple[int, ...], bool]:
 
     BIRD writes a sequence as bare numbers, a set as ``{1 2}``, a confederation
     sequence as ``(1 2)`` and a confederation set as ``({1 2})``. A path cut
-    with ``...`` may end in a partly printed number, which is dropped.
+    with ``...`` may end in a partly printed number or the ``}`` of a ``})``;
+    both are dropped (a segment left open by the cut adds nothing after it).
     """
     truncated = text.endswith("...")
-    shown = text[:-3].rstrip("0123456789") if truncated else text
+    shown = text[:-3].rstrip("0123456789").removesuffix("}") if truncated else text
     path: list[int] = []
     closing: str | None = None
     confederation = False
