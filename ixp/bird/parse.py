@@ -274,6 +274,7 @@ class BirdRoute:
 
 
 def _first_word(value: str) -> str:
+    """The first word of a value (``""`` for none): a next hop or limit followed by more."""
     words = value.split(maxsplit=1)
     return words[0] if words else ""
 

@@ -145,22 +145,26 @@ def _number(value: object, field: str, maximum: int) -> int:
 
 
 def _optional_number(value: object, field: str) -> int | None:
+    """An optional 32-bit attribute (MED, local preference): absent is ``None``, not 0."""
     return None if value is None else _number(value, field, _U32)
 
 
 def _text(value: object, field: str) -> str:
+    """A JSON string where ExaBGP writes one; a list or object here is not hashable text."""
     if type(value) is not str:
         raise _bad(field, value, "is not a string")
     return value
 
 
 def _time(value: object) -> float:
+    """ExaBGP's timestamp; Python's JSON parser lets ``NaN`` and ``Infinity`` through."""
     if type(value) in (int, float) and math.isfinite(value):  # not bool, nan or inf
         return float(value)
     raise _bad("time", value, "is not a finite number")
 
 
 def _of_type(value: object, kind: type, field: str) -> Any:
+    """``value`` if it is a JSON object (``dict``) or array (``list``) as the layout says."""
     if type(value) is not kind:
         raise _bad(field, value, f"is not a JSON {'object' if kind is dict else 'array'}")
     return value
