@@ -4,12 +4,15 @@ A member address must sit inside the LAN subnet, must not be the network or
 broadcast address, and must not collide with another member, a route server or
 the exchange's blackhole next hop. The route servers and blackhole addresses are
 the exchange's own; members never get them.
+
+Deciding that an address is free and writing it happen under the LAN's lock
+(``lock_lan``), so two commands run at once never pick the same address.
 """
 
 from __future__ import annotations
 
 import netaddr
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ixp import validate
@@ -31,6 +34,22 @@ def lan_subnet_or_none(lan: PeeringLan, family: int) -> netaddr.IPNetwork | None
     """The LAN's subnet of ``family``, or None when the LAN is single-stack."""
     prefix = lan.ipv4_prefix if family == 4 else lan.ipv6_prefix
     return netaddr.IPNetwork(prefix) if prefix else None
+
+
+def lock_lan(session: Session, lan: PeeringLan) -> None:
+    """Hold the LAN's address lock until the session's transaction ends.
+
+    A write to the LAN's row that changes nothing is the one lock both backends
+    offer: PostgreSQL locks the row (other writers wait for our commit), SQLite
+    takes the database's write lock (others wait up to its busy timeout). Taking
+    it again in the same transaction costs nothing.
+    """
+    session.execute(
+        update(PeeringLan)
+        .where(PeeringLan.id == lan.id)
+        .values(vlan_id=PeeringLan.vlan_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def reserved_addresses(session: Session, lan: PeeringLan, family: int) -> dict[str, str]:
@@ -76,7 +95,11 @@ def check_free(
     *,
     owner: str | None = None,
 ) -> None:
-    """Conflict if ``value`` is already held by someone other than ``owner``."""
+    """Conflict if ``value`` is already held by someone other than ``owner``.
+
+    Takes the LAN's lock first, so the answer holds until the transaction ends.
+    """
+    lock_lan(session, lan)
     holder = reserved_addresses(session, lan, family).get(value)
     if holder is not None and holder != owner:
         raise Conflict(f"{field}: {value!r} is already used by {holder}")
@@ -87,9 +110,11 @@ def allocate(session: Session, lan: PeeringLan, family: int, asn: int) -> str:
 
     IPv6 follows the common IXP convention of writing the ASN into the address
     (``prefix::<asn in hex>:1``) so an operator can read it; IPv4, and IPv6
-    when that address is taken, gets the lowest free host address.
+    when that address is taken, gets the lowest free host address. Takes the
+    LAN's lock first, so the address stays free until the transaction ends.
     """
     subnet = lan_subnet(lan, family)
+    lock_lan(session, lan)
     taken = reserved_addresses(session, lan, family)
     if family == 6:
         candidate = netaddr.IPAddress(int(subnet.network) + (asn << 16) + 1, 6)

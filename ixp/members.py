@@ -219,6 +219,25 @@ def _addresses_for(
     return result
 
 
+def _checked_against_database(
+    session: Session, exchange: Exchange, data: MemberInput, asn: int, macs: Sequence[str]
+) -> list[tuple[int, str]]:
+    """The new member's addresses, once its ASN, addresses and MACs are known to be free.
+
+    Runs under the LAN's lock: what it finds free stays free until the commit,
+    whoever else is adding a member at the same moment.
+    """
+    addressing.lock_lan(session, peering_lan(exchange))
+    if session.scalar(
+        select(Member.id).where(Member.exchange_id == exchange.id, Member.asn == asn)
+    ):
+        raise Conflict(f"asn: AS{asn} is already a member of {exchange.name}")
+    addresses = _addresses_for(session, exchange, data, asn)
+    for mac in macs:
+        _check_mac_free(session, mac, None)
+    return addresses
+
+
 def _as_sets(data: MemberInput) -> dict[str, Any]:
     both = validate.as_set(data.as_set, "as_set") if data.as_set else None
     return {
@@ -260,24 +279,18 @@ def add_member(
     )
     macs = sorted({validate.mac(m) for m in data.macs})
     speed = _optional(_speed)(data.speed_mbps, "speed_mbps")
-    if session.scalar(
-        select(Member.id).where(Member.exchange_id == exchange.id, Member.asn == number)
-    ):
-        raise Conflict(f"asn: AS{number} is already a member of {exchange.name}")
-    addresses = _addresses_for(session, exchange, data, number)
-    for mac in macs:
-        _check_mac_free(session, mac, None)
     lan = peering_lan(exchange)
-    member = Member(exchange=exchange, asn=number, **columns)
-    member.connections.append(
-        Connection(lan=lan, speed_mbps=speed, macs=[MacAddress(mac=m) for m in macs])
-    )
-    member.addresses.extend(LanAddress(lan=lan, family=f, address=a) for f, a in addresses)
-    member.rs_sessions.extend(
-        RsSession(route_server=rs, ipv4_enabled=data.rs_ipv4, ipv6_enabled=data.rs_ipv6)
-        for rs in exchange.route_servers
-    )
     with transaction(session):
+        addresses = _checked_against_database(session, exchange, data, number, macs)
+        member = Member(exchange=exchange, asn=number, **columns)
+        member.connections.append(
+            Connection(lan=lan, speed_mbps=speed, macs=[MacAddress(mac=m) for m in macs])
+        )
+        member.addresses.extend(LanAddress(lan=lan, family=f, address=a) for f, a in addresses)
+        member.rs_sessions.extend(
+            RsSession(route_server=rs, ipv4_enabled=data.rs_ipv4, ipv6_enabled=data.rs_ipv6)
+            for rs in exchange.route_servers
+        )
         session.add(member)
         session.flush()
         audit.record(
@@ -319,11 +332,26 @@ def update_member(
     as are ``speed_mbps`` (of its first connection) and ``rs_ipv4``/``rs_ipv6`` (its
     sessions with every route server).
 
-    An empty string for ``ipv4`` or ``ipv6`` removes that address.
+    An empty string for ``ipv4`` or ``ipv6`` removes that address. A change of
+    addresses or MACs reads and writes under the LAN's lock, taken before the
+    member is read, like ``add_member`` does.
     """
-    member = get_member(session, asn, exchange)
+    exchange = exchange or get_exchange(session)
+    with transaction(session):
+        if _LAN_FIELDS & changes.keys():
+            addressing.lock_lan(session, peering_lan(exchange))
+        member = get_member(session, asn, exchange)
+        _apply_changes(session, member, dict(changes), actor)
+    return member
+
+
+# Changes that take or free something unique on the peering LAN.
+_LAN_FIELDS = frozenset({"ipv4", "ipv6", "macs"})
+
+
+def _apply_changes(session: Session, member: Member, changes: dict[str, Any], actor: str) -> None:
+    """Validate ``changes`` and write them and the audit entry (inside the caller's transaction)."""
     before = member_to_dict(member)
-    changes = dict(changes)
     if "as_set" in changes:
         both = changes.pop("as_set")
         changes.setdefault("as_set_v4", both)
@@ -339,34 +367,32 @@ def update_member(
     new_macs = sorted({validate.mac(m) for m in macs}) if macs is not None else None
     for mac in new_macs or ():
         _check_mac_free(session, mac, member)
-    with transaction(session):
-        for column, value in columns.items():
-            setattr(member, column, value)
-        for family, value in addresses.items():
-            _replace_address(session, member, family, value or None)
-        if new_macs is not None:
-            connection = member.connections[0]
-            connection.macs.clear()
-            session.flush()
-            connection.macs.extend(MacAddress(mac=m) for m in new_macs)
-        if speed_given:
-            member.connections[0].speed_mbps = speed
-        for rs_session in member.rs_sessions:
-            rs_session.ipv4_enabled = rs_flags.get(4, rs_session.ipv4_enabled)
-            rs_session.ipv6_enabled = rs_flags.get(6, rs_session.ipv6_enabled)
-        if not member.addresses:
-            raise ValidationError("ipv4", None, "or ipv6 must remain: a member needs an address")
+    for column, value in columns.items():
+        setattr(member, column, value)
+    for family, value in addresses.items():
+        _replace_address(session, member, family, value or None)
+    if new_macs is not None:
+        connection = member.connections[0]
+        connection.macs.clear()
         session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity="member",
-            key=f"AS{member.asn}",
-            before=before,
-            after=member_to_dict(member),
-        )
-    return member
+        connection.macs.extend(MacAddress(mac=m) for m in new_macs)
+    if speed_given:
+        member.connections[0].speed_mbps = speed
+    for rs_session in member.rs_sessions:
+        rs_session.ipv4_enabled = rs_flags.get(4, rs_session.ipv4_enabled)
+        rs_session.ipv6_enabled = rs_flags.get(6, rs_session.ipv6_enabled)
+    if not member.addresses:
+        raise ValidationError("ipv4", None, "or ipv6 must remain: a member needs an address")
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="member",
+        key=f"AS{member.asn}",
+        before=before,
+        after=member_to_dict(member),
+    )
 
 
 def suspend_member(
