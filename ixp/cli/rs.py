@@ -95,7 +95,7 @@ def _print_report(report: BuildReport) -> None:
                     " ".join(m.sessions),
                     m.prefixes_v4,
                     m.prefixes_v6,
-                    "held: last good data" if m.irr_held else "current",
+                    m.registry.describe(),
                 )
                 for m in rs.members
             ],

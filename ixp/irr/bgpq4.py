@@ -83,7 +83,9 @@ def parse_prefix_list(text: str, family: int) -> list[tuple[str, int]]:
             continue
         high = item.get("less-equal", length)
         low = item.get("greater-equal", length)
-        if not (isinstance(high, int) and isinstance(low, int) and length <= low <= high):
+        bits = 32 if family == 4 else 128
+        lengths_ok = isinstance(high, int) and isinstance(low, int) and length <= low <= high
+        if not lengths_ok or high > bits:
             raise SourceUnavailable(f"bgpq4: {item!r} has an invalid length range")
         if low == length:
             pairs.append((prefix, high))

@@ -45,7 +45,9 @@ def member_objects(member: Member) -> tuple[str, str]:
     return (member.as_set_v4 or own).upper(), (member.as_set_v6 or own).upper()
 
 
-def _as_set_label(object_v4: str, object_v6: str) -> str:
+def as_set_label(member: Member) -> str:
+    """The member's registry objects as operators read them: one name, or one per family."""
+    object_v4, object_v6 = member_objects(member)
     if object_v4 == object_v6:
         return object_v4
     return f"{object_v4} (IPv4), {object_v6} (IPv6)"
@@ -220,7 +222,7 @@ def _apply(
     source: str,
 ) -> MemberSyncResult:
     """Store one member's fetch result under the safety rules; returns what happened."""
-    as_set = _as_set_label(*member_objects(member))
+    as_set = as_set_label(member)
     current, pending = rows.get("current"), rows.get("pending")
 
     def outcome(kind: SyncOutcome, note: str | None) -> MemberSyncResult:

@@ -159,7 +159,7 @@ class Lab:
         """The lab of the exchange in the database, with freshly built route-server configs.
 
         The configs come from the same build as ``ixp rs build`` (parse-checked by
-        BIRD); members the build leaves out (no registry data yet) are left out.
+        BIRD); members the build leaves out (suspended, no session) are left out.
         ``routes`` replaces what the given members announce (see
         :func:`~ixp.lab.layout.layout_from_database`).
         """

@@ -38,7 +38,7 @@ from ixp.models import Exchange, RouteServer
 from ixp.rs.check import bird_parse
 from ixp.rs.context import IrrNote, build_context, load_roas
 from ixp.rs.render import render
-from ixp.rs.types import Excluded, RsContext
+from ixp.rs.types import Excluded, RegistryState, RsContext
 from ixp.settings import Settings
 
 
@@ -51,7 +51,7 @@ class MemberSummary:
     sessions: tuple[str, ...]
     prefixes_v4: int
     prefixes_v6: int
-    irr_held: bool
+    registry: RegistryState
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def _summary(context: RsContext) -> tuple[MemberSummary, ...]:
             sessions=tuple(s.name for s in m.sessions),
             prefixes_v4=len(m.prefixes_v4),
             prefixes_v6=len(m.prefixes_v6),
-            irr_held=m.irr_held,
+            registry=m.registry,
         )
         for m in context.members
     )

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ixp.errors import ValidationError
-from ixp.irr.service import irr_for_members
+from ixp.irr.service import as_set_label, irr_for_members
 from ixp.irr.types import IrrData, PrefixEntry
 from ixp.models import Member, MemberStatus, RouteServer
 from ixp.rpki.service import current_roas
@@ -30,6 +30,7 @@ from ixp.rs.types import (
     Limits,
     MemberPolicy,
     PrefixRule,
+    RegistryState,
     RoaLike,
     RpkiSource,
     RsContext,
@@ -251,27 +252,36 @@ def _exclusion(member: Member, sessions: tuple[RsSessionCtx, ...], irr: IrrData 
         return f"status is {member.status.value}"
     if not sessions:
         return "no enabled session: no LAN address in an enabled address family"
-    if irr is None:
-        return "no registry data yet (run ixp irr sync)"
-    if irr.fetched_at is None:
-        return "registry data held for approval before any good data was stored"
     return ""
 
 
-def _policy(member: Member, sessions: tuple[RsSessionCtx, ...], irr: IrrData) -> MemberPolicy:
+def _registry_state(irr: IrrData | None) -> RegistryState:
+    if irr is None:
+        return RegistryState.missing
+    if irr.fetched_at is None:
+        return RegistryState.first_held
+    return RegistryState.held if irr.held else RegistryState.current
+
+
+def _policy(
+    member: Member, sessions: tuple[RsSessionCtx, ...], irr: IrrData | None
+) -> MemberPolicy:
+    """The member's filter inputs; without registry data in use, empty sets (all filtered)."""
+    state = _registry_state(irr)
+    usable = irr if irr is not None and not state.closed else None
     return MemberPolicy(
         asn=member.asn,
         display_name=member.display_name,
         legal_name=member.legal_name,
-        as_set=irr.as_set,
-        origin_asns=tuple(sorted(set(irr.asns))),
-        prefixes_v4=_rules(irr.v4, 4, member.asn),
-        prefixes_v6=_rules(irr.v6, 6, member.asn),
+        as_set=irr.as_set if irr is not None else as_set_label(member),
+        origin_asns=tuple(sorted(set(usable.asns))) if usable else (),
+        prefixes_v4=_rules(usable.v4, 4, member.asn) if usable else (),
+        prefixes_v6=_rules(usable.v6, 6, member.asn) if usable else (),
         max_prefix_action=member.max_prefix_action.value,
         announcement_control=member.announcement_control,
         blackholing=member.blackholing,
         third_party_next_hop=member.third_party_next_hop,
-        irr_held=irr.held,
+        registry=state,
         sessions=sessions,
     )
 
@@ -301,9 +311,8 @@ def build_context(
         if reason:
             excluded.append(Excluded(member.asn, member.display_name, reason))
             continue
-        assert irr is not None
         policies.append(_policy(member, sessions, irr))
-        if irr.held or irr.note:
+        if irr is not None and (irr.held or irr.note):
             notes.append(IrrNote(member.asn, irr.as_set, irr.source, irr.held, irr.note))
     context = RsContext(
         exchange=exchange.name,

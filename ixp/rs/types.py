@@ -8,8 +8,41 @@ hand and the renderer stays a pure function of its input.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
+
+
+class RegistryState(enum.StrEnum):
+    """Which registry data a member's filter is built from.
+
+    ``missing`` and ``first_held`` configure the member's sessions with empty
+    prefix and origin sets: it receives every other member's routes, and every
+    route it sends is kept as filtered with the reasons, so it (and the looking
+    glass) can see why, instead of a member left out with no session at all.
+    """
+
+    current = "current"
+    held = "held"
+    missing = "missing"
+    first_held = "first-held"
+
+    @property
+    def closed(self) -> bool:
+        """True when no registry data is in use and every route is filtered."""
+        return self in (RegistryState.missing, RegistryState.first_held)
+
+    def describe(self) -> str:
+        """The state as the build summary and the configuration's comments say it."""
+        return _REGISTRY_WORDS[self]
+
+
+_REGISTRY_WORDS = {
+    RegistryState.current: "current",
+    RegistryState.held: "update held for approval, last good data in use",
+    RegistryState.missing: "no registry data: all routes filtered",
+    RegistryState.first_held: "first registry data held for approval: all routes filtered",
+}
 
 
 class PrefixRule(NamedTuple):
@@ -72,7 +105,7 @@ class MemberPolicy:
     announcement_control: bool
     blackholing: bool
     third_party_next_hop: bool
-    irr_held: bool
+    registry: RegistryState
     sessions: tuple[Session, ...]
 
     def prefixes(self, family: int) -> tuple[PrefixRule, ...]:

@@ -9,6 +9,7 @@ from ixp.rs.types import (
     Limits,
     MemberPolicy,
     PrefixRule,
+    RegistryState,
     RoaEntry,
     RpkiSource,
     RsContext,
@@ -50,7 +51,7 @@ def member(
         announcement_control=True,
         blackholing=False,
         third_party_next_hop=False,
-        irr_held=False,
+        registry=RegistryState.current,
         sessions=tuple(sessions),
     )
     return replace(policy, **changes)

@@ -26,6 +26,7 @@ from ixp.models.base import utcnow
 from ixp.models.irr import IrrDataState, IrrPrefixData
 from ixp.rs.build import build
 from ixp.rs.check import ConfigRejected
+from ixp.rs.types import RegistryState
 from ixp.settings import Settings, get_settings
 from tests.rs.birdtools import needs_bird
 from tests.rs.exchange import DATA, build_exchange
@@ -54,17 +55,18 @@ def test_report_lists_members_sessions_and_exclusions(
     (rs1,) = report.route_servers
     assert rs1.path == str(tmp_path / "rs1.conf") and not (tmp_path / "rs2.conf").exists()
     members = {m.asn: m for m in rs1.members}
-    assert sorted(members) == [10101, 20202, 30303]
+    assert sorted(members) == [10101, 20202, 30303, 50505]
     assert members[10101].sessions == ("AS10101_v4_1", "AS10101_v6_1")
     assert members[30303].sessions == ("AS30303_v4_1",)
     assert (members[10101].prefixes_v4, members[10101].prefixes_v6) == (4, 1)
     # 5 ROAs are stored; the one for 88.50.0.0/21 overlaps no member prefix and is left out.
-    assert rs1.sessions == 5 and rs1.roas == 4 and rs1.rpki_source == "static"
+    assert rs1.sessions == 6 and rs1.roas == 4 and rs1.rpki_source == "static"
     reasons = {e.asn: e.reason for e in rs1.excluded}
     assert reasons[40404] == "status is suspended"
-    assert "no registry data" in reasons[50505]
+    assert 50505 not in reasons
+    assert members[50505].registry is RegistryState.missing  # configured, everything filtered
     config = (tmp_path / "rs1.conf").read_text(encoding="utf-8")
-    assert "neighbor 185.1.0.14 " not in config and "neighbor 185.1.0.15 " not in config
+    assert "neighbor 185.1.0.14 " not in config and "neighbor 185.1.0.15 " in config
     assert "protocol bgp rs_collector_v6 " in config
     assert "import limit 50 action block;" in config
 
@@ -187,7 +189,7 @@ def test_held_registry_data_and_disabled_families(
     demo.commit()
     report = build(demo, demo_settings, tmp_path / "out")
     rs1, rs2 = report.route_servers
-    assert next(m for m in rs1.members if m.asn == 20202).irr_held
+    assert next(m for m in rs1.members if m.asn == 20202).registry is RegistryState.held
     assert any(n.asn == 20202 and n.held and "shrank" in (n.note or "") for n in rs1.irr_notes)
     assert next(m for m in rs2.members if m.asn == 20202).sessions == ("AS20202_v4_1",)
     config = (tmp_path / "out" / "rs1.conf").read_text(encoding="utf-8")
