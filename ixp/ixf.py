@@ -13,6 +13,11 @@ field. Members are matched by ASN, and only fields that differ are written, so
 importing the same file twice changes nothing. Members missing from the file are
 left alone: an import adds and updates, it never removes.
 
+A member has one LAN address per family (the onboarding service keeps one), so
+a member whose connections carry two different addresses of a family is
+refused with both named, rather than imported without one of them (the same
+address on several connections is one address).
+
 Where the schema puts things (version 1.0): the peering LAN is the ``vlan``
 list of the ``ixp_list`` entry; route servers are ``member_list`` entries whose
 ``vlan_list`` addresses offer a service of type ``ixrouteserver`` (as IXP
@@ -40,10 +45,10 @@ import netaddr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ixp import audit, validate
+from ixp import audit, jsonload, validate
 from ixp.db import transaction
 from ixp.errors import IxpError, NotFound, ValidationError
-from ixp.exchange import add_route_server, init_exchange, peering_lan
+from ixp.exchange import add_route_server, check_name, init_exchange, peering_lan
 from ixp.members import (
     MemberInput,
     add_member,
@@ -150,7 +155,9 @@ class _RouteServer:
 
 
 @dataclass
-class _Document:
+class ParsedDocument:
+    """What an IX-F file says, its structure checked, before anything is written."""
+
     timestamp: str
     lan: _Lan
     route_servers: list[_RouteServer] = field(default_factory=list)
@@ -191,7 +198,7 @@ def _get(
     kinds = kind if isinstance(kind, tuple) else (kind,)
     is_bool = isinstance(value, bool)
     if not isinstance(value, kinds) or (is_bool and bool not in kinds):
-        raise IxfError(path, f"{value!r} is not {_type_name(kind)}")
+        raise IxfError(path, f"{validate.quoted(value)} is not {_type_name(kind)}")
     return value
 
 
@@ -211,7 +218,9 @@ def _timestamp(value: str) -> str:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise IxfError("timestamp", f"{value!r} is not an ISO 8601 date-time") from None
+        raise IxfError(
+            "timestamp", f"{validate.quoted(value)} is not an ISO 8601 date-time"
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return _format_time(parsed)
@@ -225,7 +234,7 @@ def _date(value: str, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
-        raise IxfError(where, f"{value!r} is not an ISO 8601 date-time") from None
+        raise IxfError(where, f"{validate.quoted(value)} is not an ISO 8601 date-time") from None
 
 
 def _subnet(vlan: Mapping[str, Any], family: int, where: str) -> str | None:
@@ -241,6 +250,8 @@ def _subnet(vlan: Mapping[str, Any], family: int, where: str) -> str | None:
 def _read_lan(document: Mapping[str, Any], ixp_id: int | None) -> _Lan:
     """The chosen ``ixp_list`` entry and its first VLAN with a subnet."""
     entries = _items(document, "ixp_list", "", required=True)
+    if not entries:
+        raise IxfError("ixp_list", "is empty: the file describes no exchange")
     indexed = list(enumerate(entries))
     if ixp_id is not None:
         indexed = [(i, e) for i, e in indexed if e.get("ixp_id") == ixp_id]
@@ -252,7 +263,12 @@ def _read_lan(document: Mapping[str, Any], ixp_id: int | None) -> _Lan:
     where = f"ixp_list[{index}]"
     chosen_id = _get(entry, "ixp_id", where, int, required=True)
     shortname = _get(entry, "shortname", where, str, required=True)
-    name = _get(entry, "name", where, str) or shortname
+    long_name = _get(entry, "name", where, str)
+    # Checked here, not only when the exchange is created: it is looked up by name first.
+    if long_name:
+        name = check_name(long_name, f"{where}.name")
+    else:
+        name = check_name(shortname, f"{where}.shortname")
     country = _get(entry, "country", where, str, required=True)
     url = _get(entry, "url", where, str)
     for vlan_index, vlan in enumerate(_items(entry, "vlan", where, required=True)):
@@ -280,16 +296,30 @@ class _MemberParts:
     route_servers: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
 
-def _read_ip_info(info: Mapping[str, Any], family: int, where: str, parts: _MemberParts) -> bool:
-    """Record one ``ipv4``/``ipv6`` object; True when it is a route server's address."""
+def _add_address(parts: _MemberParts, family: int, address: str, where: str, asn: int) -> None:
+    """Record a member's address of ``family``; a second, different one refuses the file."""
+    first = parts.address.setdefault(family, address)
+    if not _same_address(first, address):
+        raise IxfError(
+            f"{where}.address",
+            f"AS{asn} has a second IPv{family} address {validate.quoted(address)} (the first is "
+            f"{validate.quoted(first)}); a member has one address per family, so the file "
+            "cannot be imported without dropping one",
+        )
+
+
+def _read_ip_info(
+    info: Mapping[str, Any], family: int, where: str, asn: int, parts: _MemberParts
+) -> str | None:
+    """Record one ``ipv4``/``ipv6`` object; returns the address when it is a route server's."""
     address = _get(info, "address", where, str)
     services = _items(info, "services", where)
     kinds = {_get(s, "type", f"{where}.services[{i}]", str) for i, s in enumerate(services)}
     if "ixrouteserver" in kinds:
-        return True
+        return address
     if services or address is None:
-        return False  # a route collector or another exchange service: not a member address
-    parts.address.setdefault(family, address)
+        return None  # a route collector or another exchange service: not a member address
+    _add_address(parts, family, address, where, asn)
     for key, kind, target in (
         ("as_macro", str, parts.as_macro),
         ("max_prefix", int, parts.max_prefix),
@@ -301,13 +331,15 @@ def _read_ip_info(info: Mapping[str, Any], family: int, where: str, parts: _Memb
     macs = _get(info, "mac_addresses", where, list) or []
     for index, mac in enumerate(macs):
         if not isinstance(mac, str):
-            raise IxfError(f"{where}.mac_addresses[{index}]", f"{mac!r} is not a string")
+            raise IxfError(
+                f"{where}.mac_addresses[{index}]", f"{validate.quoted(mac)} is not a string"
+            )
         if mac not in parts.macs:
             parts.macs.append(mac)
-    return False
+    return None
 
 
-def _read_connections(member: Mapping[str, Any], where: str, lan: _Lan) -> _MemberParts:
+def _read_connections(member: Mapping[str, Any], where: str, asn: int, lan: _Lan) -> _MemberParts:
     parts = _MemberParts()
     for c_index, connection in enumerate(_items(member, "connection_list", where, required=True)):
         c_where = f"{where}.connection_list[{c_index}]"
@@ -325,10 +357,9 @@ def _read_connections(member: Mapping[str, Any], where: str, lan: _Lan) -> _Memb
             rs_addresses: dict[int, str | None] = {}
             for family in (4, 6):
                 info = _get(vlan, f"ipv{family}", v_where, dict)
-                if info is not None and _read_ip_info(
-                    info, family, f"{v_where}.ipv{family}", parts
-                ):
-                    rs_addresses[family] = info.get("address")
+                i_where = f"{v_where}.ipv{family}"
+                if info is not None and (rs := _read_ip_info(info, family, i_where, asn, parts)):
+                    rs_addresses[family] = rs
             if rs_addresses:
                 parts.route_servers.append((v_where, rs_addresses.get(4), rs_addresses.get(6)))
     return parts
@@ -357,7 +388,9 @@ def _member_input(
     for key, values in (("contact_email", emails), ("contact_phone", phones)):
         for index, value in enumerate(values):
             if not isinstance(value, str):
-                raise IxfError(f"{where}.{key}[{index}]", f"{value!r} is not a string")
+                raise IxfError(
+                    f"{where}.{key}[{index}]", f"{validate.quoted(value)} is not a string"
+                )
     since = _get(member, "member_since", where, str)
     return MemberInput(
         asn=asn,
@@ -381,23 +414,30 @@ def _member_input(
     )
 
 
-def _read_document(document: Any, ixp_id: int | None) -> _Document:
-    """Check the file's structure and gather what it says, before anything is written."""
+def read_document(document: Any, ixp_id: int | None = None) -> ParsedDocument:
+    """Check the file's structure and gather what it says, before anything is written.
+
+    Needs no database: the checks that do (addresses in use, the LAN of an
+    existing exchange) run during the import, inside its transaction.
+    """
     if not isinstance(document, dict):
         raise IxfError("(top level)", "is not a JSON object")
     version = _get(document, "version", "", str, required=True)
     if version != SCHEMA_VERSION:
         raise IxfError(
-            "version", f"{version!r} is not supported (only IX-F schema {SCHEMA_VERSION})"
+            "version",
+            f"{validate.quoted(version)} is not supported (only IX-F schema {SCHEMA_VERSION})",
         )
     timestamp = _timestamp(_get(document, "timestamp", "", str, required=True))
     lan = _read_lan(document, ixp_id)
-    parsed = _Document(timestamp=timestamp, lan=lan)
+    parsed = ParsedDocument(timestamp=timestamp, lan=lan)
     seen: dict[int, str] = {}
     for index, member in enumerate(_items(document, "member_list", "", required=True)):
         where = f"member_list[{index}]"
         asn = _get(member, "asnum", where, int, required=True)
-        parts = _read_connections(member, where, lan)
+        if not 0 <= asn <= validate.MAX_ASN:  # it names the member in every later message
+            raise IxfError(f"{where}.asnum", f"{validate.quoted(asn)} is not a 32-bit AS number")
+        parts = _read_connections(member, where, asn, lan)
         entry_name = _get(member, "name", where, str)
         for position, (rs_where, ipv4, ipv6) in enumerate(parts.route_servers, start=1):
             name = _rs_name(entry_name, asn, len(parts.route_servers), position)
@@ -413,23 +453,9 @@ def _read_document(document: Any, ixp_id: int | None) -> _Document:
     return parsed
 
 
-def parse_text(text: str, source: str = "file") -> Any:
-    """The JSON value in ``text``; a one-line error naming ``source`` if it is not JSON."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise IxfError(
-            source, f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-
-
 def read_file(path: Path) -> Any:
-    """The JSON document in ``path``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IxfError(str(path), f"cannot be read: {exc}") from None
-    return parse_text(text, str(path))
+    """The JSON document in ``path`` (one line naming the file if it is unreadable or broken)."""
+    return jsonload.loads(jsonload.read(path), str(path))
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -440,7 +466,7 @@ def _canonical_subnet(prefix: str | None) -> str | None:
 
 
 def _exchange_for(
-    session: Session, parsed: _Document, options: ImportOptions
+    session: Session, parsed: ParsedDocument, options: ImportOptions
 ) -> tuple[Exchange, bool]:
     """The exchange the file describes: an existing one whose LAN matches, or a new one."""
     lan = parsed.lan
@@ -459,12 +485,13 @@ def _exchange_for(
                 wanted = _canonical_subnet(given)
             except (netaddr.AddrFormatError, ValueError):
                 raise IxfError(
-                    f"{lan.vlan_where}.ipv{family}", f"{given!r} is not a prefix"
+                    f"{lan.vlan_where}.ipv{family}", f"{validate.quoted(given)} is not a prefix"
                 ) from None
             if wanted != have:
                 raise IxfError(
                     f"{lan.vlan_where}.ipv{family}",
-                    f"{given!r} is not the peering LAN of exchange {existing.name!r} ({have})",
+                    f"{validate.quoted(given)} is not the peering LAN of exchange "
+                    f"{existing.name!r} ({have})",
                 )
         return existing, False
     asn = options.exchange_asn
@@ -524,7 +551,8 @@ def _add_route_servers(
             ):
                 raise IxfError(
                     rs.where,
-                    f"route server {rs.name!r} (AS{rs.asn}, {rs.ipv4}, {rs.ipv6}) conflicts with "
+                    f"route server {rs.name!r} (AS{rs.asn}, {validate.quoted(rs.ipv4)}, "
+                    f"{validate.quoted(rs.ipv6)}) conflicts with "
                     f"existing route server {have.name!r} (AS{have.asn}, {have.ipv4}, {have.ipv6})",
                 )
             continue
@@ -614,7 +642,7 @@ def import_document(
 ) -> ImportResult:
     """Import an IX-F 1.0 document (parsed JSON) in one transaction; see the module docstring."""
     options = options or ImportOptions()
-    parsed = _read_document(document, options.ixp_id)
+    parsed = read_document(document, options.ixp_id)
     outcomes: dict[str, list[int]] = {"created": [], "updated": [], "unchanged": []}
     with transaction(session):
         exchange, exchange_created = _exchange_for(session, parsed, options)

@@ -72,6 +72,11 @@ def shown(value: object) -> object:
     return value if len(text) <= _SHOWN_LENGTH else _Shown(text[:_SHOWN_LENGTH] + "…")
 
 
+def quoted(value: object) -> str:
+    """``value`` as a message built by hand shows it: its repr, cut short like ``shown``."""
+    return repr(shown(value))
+
+
 def asn(value: object, field: str = "asn", *, allow_lab: bool = False) -> int:
     """A 32-bit public ASN as an int; ``AS123`` and ``123`` are both accepted."""
     if isinstance(value, int) and not isinstance(value, bool):

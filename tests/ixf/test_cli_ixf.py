@@ -59,7 +59,7 @@ def test_second_import_reports_everything_unchanged(
     [
         pytest.param(
             '{"version": "1.0", "member_list": [',
-            "{path}: is not valid JSON: Expecting value at line 1 column 36",
+            "file: '{path}' is not JSON (Expecting value at line 1 column 36)",
             id="invalid-json",
         ),
         pytest.param(
@@ -109,7 +109,9 @@ def test_missing_file_is_one_line(cli: CliRunner, tmp_path: Path) -> None:
     result = cli.invoke(app, ["import", "ixf", str(tmp_path / "nope.json")])
 
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: {tmp_path / 'nope.json'}: cannot be read: ")
+    assert result.stderr == (
+        f"error: file: {str(tmp_path / 'nope.json')!r} cannot be read (No such file or directory)\n"
+    )
     assert result.stderr.count("\n") == 1
 
 

@@ -288,7 +288,9 @@ def test_invalid_json_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(IxpError) as caught:
         ixf.read_file(path)
 
-    assert str(caught.value) == f"{path}: is not valid JSON: Expecting value at line 2 column 18"
+    assert str(caught.value) == (
+        f"file: {str(path)!r} is not JSON (Expecting value at line 2 column 18)"
+    )
 
 
 def test_lab_asns_are_accepted_only_when_the_exchange_allows_them(session: Session) -> None:
@@ -376,8 +378,7 @@ def _ixp_manager_style() -> dict[str, Any]:
         ],
     }
     jugnu = samples.member(doc, 139871)
-    second = json.loads(json.dumps(jugnu["connection_list"][0]))
-    second["vlan_list"][0]["ipv4"]["address"] = "103.151.232.99"
+    second = json.loads(json.dumps(jugnu["connection_list"][0]))  # a second port, same addresses
     second["if_list"] = [{"if_speed": 1000}]
     jugnu["connection_list"][0]["if_list"] = [{"if_speed": 1000}]
     jugnu["connection_list"].append(second)
