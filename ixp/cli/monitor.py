@@ -9,6 +9,7 @@ import typer
 
 from ixp.cli.common import JsonOption, cli_session, emit, emit_json, handles_errors, say
 from ixp.exchange import get_exchange, get_route_server
+from ixp.lab.monitoring import lab_overrides, lab_sockets
 from ixp.monitor import alerts, reach, routes, service, sessions
 from ixp.settings import get_settings
 
@@ -51,7 +52,7 @@ def monitor_run(
     settings = get_settings()
     sockets: dict[str, str] = {}
     if lab:
-        settings, sockets = service.lab_overrides(settings)
+        settings, sockets = lab_overrides(settings)
     service.run(settings, once=once, sockets=sockets)
 
 
@@ -104,7 +105,7 @@ def routes_command(
             asn,
             filtered=filtered,
             timeout=settings.bird_timeout_seconds,
-            sockets=service.lab_sockets(settings) if lab else None,
+            sockets=lab_sockets(settings) if lab else None,
         )
     columns = (*_ROUTE_COLUMNS, "reasons") if filtered else _ROUTE_COLUMNS
     title = f"AS{asn}: {'filtered' if filtered else 'accepted'} routes"

@@ -38,7 +38,9 @@ Python API::
 
 Modules: :mod:`~ixp.lab.netns` (namespaces, bridge, veths, the one subprocess
 wrapper), :mod:`~ixp.lab.bird` (BIRD daemon; queries through :mod:`ixp.bird`),
-:mod:`~ixp.lab.exabgp` (speakers, routes, received-route replay),
-:mod:`~ixp.lab.agent` (the speakers' ExaBGP API process), :mod:`~ixp.lab.layout`
-(who is in the lab; built from the database), :mod:`~ixp.lab.lab` (the lab).
+:mod:`~ixp.lab.exabgp` (speakers, routes, received-route replay; ExaBGP itself is
+run, relayed and decoded by :mod:`ixp.exabgp`, as for the monitor),
+:mod:`~ixp.lab.layout` (who is in the lab; built from the database),
+:mod:`~ixp.lab.lab` (the lab), :mod:`~ixp.lab.monitoring` (the monitor pointed at
+a running lab).
 """

@@ -4,8 +4,8 @@ A :class:`Speaker` is one member router: one ExaBGP process in the member's
 namespace with one BGP session per route-server address of a family the member
 has an address in. It announces :class:`Route` objects (path, communities and
 next hop exactly as given, so tests can send what a misconfigured or hostile
-member would). Its API process, :mod:`ixp.lab.agent`, appends ExaBGP's JSON
-messages to ``received.jsonl`` in receiving mode (:meth:`Speaker.received`
+member would). Its API process, :mod:`ixp.exabgp.relay`, appends ExaBGP's
+JSON messages to ``received.jsonl`` in receiving mode (:meth:`Speaker.received`
 replays that file into the routes the member holds now, :func:`replay`), and
 passes on text-API commands written to the named pipe ``commands``.
 
@@ -18,35 +18,22 @@ from __future__ import annotations
 
 import fcntl
 import ipaddress
-import json
 import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ixp.lab.netns import LabError, alive, spawn, stop_pids, tail
+from ixp.exabgp import config, process
+from ixp.exabgp.config import Neighbor, token
+from ixp.exabgp.decode import Decoder, MalformedMessage, RouteUpdate, StateChange
+from ixp.lab.netns import LabError, adopt, alive, stop_pids
 
-# ExaBGP's config has no quoting: paths that reach it must be plain tokens.
-_PLAIN_TOKEN = re.compile(r"^[A-Za-z0-9_./:+@=,-]+$")
 _COMMUNITY = re.compile(r"^\d+:\d+$")
 _LARGE_COMMUNITY = re.compile(r"^\d+:\d+:\d+$")
-
-EXABGP_ENV = {
-    # ExaBGP drops root to "nobody" by default; the recorder must write into the lab directory.
-    "exabgp_daemon_drop": "false",
-    "exabgp_daemon_user": "root",
-    # No named-pipe CLI: several speakers run at once and would share its pipes.
-    "exabgp_api_cli": "false",
-    # Speakers connect out to the route servers and never listen.
-    "exabgp_tcp_bind": "",
-    "exabgp_log_destination": "stdout",
-    # The agent only forwards commands; acknowledgements would land in the received file.
-    "exabgp_api_ack": "false",
-}
 
 
 @dataclass(frozen=True)
@@ -124,75 +111,42 @@ class ReceivedRoute:
     med: int | None = None
 
 
-def _as_path(attributes: dict[str, Any]) -> tuple[int, ...]:
-    """Flatten ExaBGP's AS path (a list, or a dict of numbered segments) into ASNs in order."""
-    raw = attributes.get("as-path", [])
-    if isinstance(raw, dict):
-        path: list[int] = []
-        for key in sorted(raw, key=int):
-            path.extend(int(asn) for asn in raw[key].get("value", []))
-        return tuple(path)
-    return tuple(int(asn) for asn in raw)
-
-
-def _update(rib: dict[tuple[str, str], ReceivedRoute], peer: str, update: dict[str, Any]) -> None:
-    attributes = update.get("attribute", {})
-    for nlris in update.get("withdraw", {}).values():
-        for nlri in nlris:
-            rib.pop((peer, str(nlri["nlri"] if isinstance(nlri, dict) else nlri)), None)
-    for by_next_hop in update.get("announce", {}).values():
-        for next_hop, nlris in by_next_hop.items():
-            for nlri in nlris:
-                prefix = str(nlri["nlri"] if isinstance(nlri, dict) else nlri)
-                rib[(peer, prefix)] = ReceivedRoute(
-                    peer=peer,
-                    prefix=prefix,
-                    next_hop=next_hop,
-                    as_path=_as_path(attributes),
-                    communities=frozenset(f"{a}:{b}" for a, b in attributes.get("community", [])),
-                    large_communities=frozenset(
-                        f"{a}:{b}:{c}" for a, b, c in attributes.get("large-community", [])
-                    ),
-                    med=attributes.get("med"),
-                )
+def _received(update: RouteUpdate) -> Iterator[ReceivedRoute]:
+    """The routes one decoded UPDATE announces, as the member holds them."""
+    attributes = update.attributes
+    if attributes is None:
+        return
+    communities = frozenset(f"{a}:{b}" for a, b in attributes.communities)
+    large = frozenset(f"{a}:{b}:{c}" for a, b, c in attributes.large_communities)
+    for (prefix, _path_id), next_hop in update.announced:
+        yield ReceivedRoute(
+            update.peer, prefix, next_hop, attributes.as_path, communities, large, attributes.med
+        )
 
 
 def replay(lines: Iterable[str]) -> dict[tuple[str, str], ReceivedRoute]:
     """The routes held after ExaBGP's JSON messages ``lines``, keyed by (peer, prefix).
 
-    A session going down drops that peer's routes, as a router would. Lines
-    that are not ExaBGP JSON (a cut-off last line while ExaBGP writes) are skipped.
+    Read with the monitor's decoder, so the lab checks what ExaBGP sent the same
+    way the monitor does. A session going down drops that peer's routes, as a
+    router would. Lines that are not ExaBGP JSON (a cut-off last line while
+    ExaBGP writes) are skipped.
     """
+    decoder = Decoder()
     rib: dict[tuple[str, str], ReceivedRoute] = {}
     for line in lines:
         try:
-            message = json.loads(line)
-        except json.JSONDecodeError:
+            message = decoder.decode(line)
+        except MalformedMessage:
             continue
-        neighbor = message.get("neighbor", {})
-        peer = neighbor.get("address", {}).get("peer")
-        if peer is None:
-            continue
-        if message.get("type") == "state" and neighbor.get("state") != "up":
-            for key in [key for key in rib if key[0] == peer]:
+        if isinstance(message, StateChange) and message.state != "up":
+            for key in [key for key in rib if key[0] == message.peer]:
                 del rib[key]
-        elif message.get("type") == "update":
-            update = neighbor.get("message", {}).get("update")
-            if update:
-                _update(rib, peer, update)
+        elif isinstance(message, RouteUpdate):
+            for prefix, _path_id in message.withdrawn:
+                rib.pop((message.peer, prefix), None)
+            rib.update(((route.peer, route.prefix), route) for route in _received(message))
     return rib
-
-
-def _token(value: object, what: str) -> str:
-    text = str(value)
-    if not _PLAIN_TOKEN.match(text):
-        raise LabError(f"{what} {text!r} cannot be written into an ExaBGP config")
-    return text
-
-
-def exabgp_command(exabgp_path: str | None) -> list[str]:
-    """The command that runs ExaBGP: the configured binary, or the module in this interpreter."""
-    return [exabgp_path] if exabgp_path else [sys.executable, "-m", "exabgp"]
 
 
 @dataclass
@@ -247,7 +201,7 @@ class Speaker:
         next_hop = route.next_hop or self.address(route.family)
         path = route.as_path or (self.asn,)
         parts = [
-            f"route {route.prefix} next-hop {_token(next_hop, 'next hop')}",
+            f"route {route.prefix} next-hop {token(next_hop, 'next hop')}",
             f"as-path [ {' '.join(str(asn) for asn in path)} ]",
         ]
         if route.communities:
@@ -258,39 +212,32 @@ class Speaker:
             parts.append(f"med {route.med}")
         return " ".join(parts)
 
-    def render(self) -> str:
-        """The ExaBGP configuration: the agent process and one neighbor per peer."""
-        agent = " ".join(
-            _token(part, "agent path")
-            for part in (
-                sys.executable, "-m", "ixp.lab.agent", self.received_path, self.commands_path
-            )
-        )  # fmt: skip
-        lines = ["process agent {", f"    run {agent};", "    encoder json;", "}", ""]
+    def neighbors(self) -> list[Neighbor]:
+        """One session per route-server address of a family the speaker has an address in."""
+        neighbors = []
         for peer in sorted(self.peers, key=lambda p: (p.family, p.address)):
             local = self.address(peer.family)
             if local is None:
                 continue
-            family = "ipv4" if peer.family == 4 else "ipv6"
-            lines += [
-                f"neighbor {_token(peer.address, 'peer address')} {{",
-                f"    router-id {self.router_id};",
-                f"    local-address {_token(local, 'local address')};",
-                f"    local-as {self.asn};",
-                f"    peer-as {peer.asn};",
-                f"    family {{ {family} unicast; }}",
-            ]
-            receive = " neighbor-changes; receive { parsed; update; }" if self.receive else ""
-            lines.append(f"    api {{ processes [ agent ];{receive} }}")
-            routes = [r for r in self.routes if r.family == peer.family]
-            if routes:
-                lines += [
-                    "    static {",
-                    *(f"        {self._route_text(r)};" for r in routes),
-                    "    }",
-                ]
-            lines += ["}", ""]
-        return "\n".join(lines)
+            routes = tuple(self._route_text(r) for r in self.routes if r.family == peer.family)
+            neighbors.append(
+                Neighbor(
+                    peer_address=peer.address,
+                    local_address=local,
+                    router_id=self.router_id,
+                    local_as=self.asn,
+                    peer_as=peer.asn,
+                    family=peer.family,
+                    receive=self.receive,
+                    routes=routes,
+                )
+            )
+        return neighbors
+
+    def render(self) -> str:
+        """The ExaBGP configuration: the relay as API process, one neighbor per session."""
+        relay = [sys.executable, "-m", "ixp.exabgp.relay", self.received_path, self.commands_path]
+        return config.render("agent", relay, self.neighbors())
 
     def write_config(self) -> None:
         """Write the rendered config to :attr:`config_path`."""
@@ -306,15 +253,16 @@ class Speaker:
         if self.running():
             return
         self.write_config()
-        self.received_path.unlink(missing_ok=True)
+        self.received_path.write_bytes(b"")
         if not self.commands_path.exists():
             os.mkfifo(self.commands_path, 0o600)
-        self.pid = spawn(
-            [*exabgp_command(self.exabgp_path), "server", str(self.config_path)],
-            namespace=self.namespace,
-            log=self.log_path,
-            env=EXABGP_ENV,
-            cwd=self.directory,
+        self.pid = adopt(
+            process.start(
+                self.config_path,
+                log=self.log_path,
+                exabgp_path=self.exabgp_path,
+                namespace=self.namespace,
+            )
         )
 
     def stop(self) -> None:
@@ -365,4 +313,4 @@ class Speaker:
 
     def failure(self) -> str:
         """The end of ExaBGP's log, for error messages."""
-        return tail(self.log_path)
+        return process.tail(self.log_path)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ixp import proc
 from ixp.errors import IxpError, SourceUnavailable
+from ixp.exabgp.process import launch
 
 NODE_INTERFACE = "lan0"
 NETNS_DIR = Path("/var/run/netns")  # where iproute2 binds named namespaces
@@ -75,17 +76,11 @@ def spawn(
     The process gets its own session, so it outlives the CLI command that
     started it (``ixp lab up`` returns while the speakers keep running).
     """
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [*_netns_prefix(namespace), *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-            cwd=cwd,
-            start_new_session=True,
-        )
+    return adopt(launch([*_netns_prefix(namespace), *argv], log=log, env=env, cwd=cwd))
+
+
+def adopt(process: subprocess.Popen[bytes]) -> int:
+    """Keep ``process`` so that stopping it by pid also reaps it; its pid."""
     _children[process.pid] = process
     return process.pid
 
@@ -236,11 +231,3 @@ def wait_until(
         if time.monotonic() > deadline:
             raise LabError(f"timed out after {timeout:g}s waiting for {what}")
         time.sleep(interval)
-
-
-def tail(path: Path, lines: int = 5) -> str:
-    """The last ``lines`` lines of a daemon's log, joined for an error message."""
-    if not path.exists():
-        return "(no log)"
-    text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    return " | ".join(text[-lines:]) or "(empty log)"

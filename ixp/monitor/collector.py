@@ -1,7 +1,7 @@
 """The collector: one supervised ExaBGP child per route server, feeding that route server's RIB.
 
 ExaBGP hands its JSON stream to an API process it starts itself (its stdout
-would be read back as commands), so the API process is ``ixp.monitor.relay``
+would be read back as commands), so the API process is ``ixp.exabgp.relay``
 copying the stream into a FIFO in the collector's run directory, which a
 reader thread here turns into RIB updates. When ExaBGP exits the FIFO reaches end of file;
 the supervisor clears the RIB (a fresh session resends the whole table) and
@@ -16,10 +16,8 @@ changing.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import logging
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -27,13 +25,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ixp.errors import ValidationError
+from ixp.exabgp import config, process
+from ixp.exabgp.config import Neighbor
 from ixp.monitor.ingest import Ingest
 
 log = logging.getLogger(__name__)
 
-# ExaBGP's config has no quoting: everything written into it must be a plain token.
-_PLAIN = re.compile(r"^[A-Za-z0-9_./:-]+$")
 # A session that stayed up this long resets the restart backoff.
 _STABLE_SECONDS = 60.0
 
@@ -59,48 +56,21 @@ class CollectorSpec:
     namespace: str | None = None
 
 
-def _token(value: object, field: str) -> str:
-    text = str(value)
-    if not _PLAIN.match(text):
-        raise ValidationError(field, text, "cannot be written into an ExaBGP config")
-    return text
-
-
 def render_config(spec: CollectorSpec, fifo: Path) -> str:
     """The ExaBGP config of a collector: receive-only sessions, ADD-PATH, JSON to the FIFO."""
-    lines = [
-        "process monitor {",
-        f"  run {_token(sys.executable, 'python')} -m ixp.monitor.relay "
-        f"{_token(fifo, 'collector fifo')};",
-        "  encoder json;",
-        "}",
+    neighbors = [
+        Neighbor(
+            peer_address=peer.rs_address,
+            local_address=peer.local_address,
+            router_id=spec.router_id,
+            local_as=spec.collector_asn,
+            peer_as=spec.rs_asn,
+            family=peer.family,
+            add_path=True,
+        )
+        for peer in spec.peers
     ]
-    for peer in spec.peers:
-        family = "ipv4 unicast" if peer.family == 4 else "ipv6 unicast"
-        lines += [
-            f"neighbor {_token(peer.rs_address, 'route server address')} {{",
-            f"  router-id {_token(spec.router_id, 'collector router id')};",
-            f"  local-address {_token(peer.local_address, 'collector address')};",
-            f"  local-as {int(spec.collector_asn)};",
-            f"  peer-as {int(spec.rs_asn)};",
-            f"  family {{ {family}; }}",
-            "  capability { add-path receive; route-refresh; }",
-            "  api { processes [ monitor ]; receive { parsed; update; } neighbor-changes; }",
-            "}",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def exabgp_env() -> dict[str, str]:
-    """ExaBGP settings: no privilege drop (the FIFO is ours), no CLI pipes, no listening."""
-    return {
-        "exabgp_daemon_drop": "false",
-        "exabgp_daemon_user": getpass.getuser(),
-        "exabgp_api_cli": "false",
-        "exabgp_api_ack": "false",
-        "exabgp_tcp_bind": "",
-        "exabgp_log_destination": "stdout",
-    }
+    return config.render("monitor", [sys.executable, "-m", "ixp.exabgp.relay", fifo], neighbors)
 
 
 class Collector:
@@ -135,16 +105,15 @@ class Collector:
         """ExaBGP's own log."""
         return self.directory / "exabgp.log"
 
-    def command(self) -> list[str]:
-        """The ExaBGP command line (inside the namespace when one is set)."""
-        exabgp = [self.exabgp_path] if self.exabgp_path else [sys.executable, "-m", "exabgp"]
-        prefix = ["ip", "netns", "exec", self.spec.namespace] if self.spec.namespace else []
-        return [*prefix, *exabgp, str(self.directory / "exabgp.conf")]
+    @property
+    def config_path(self) -> Path:
+        """ExaBGP's config."""
+        return self.directory / "exabgp.conf"
 
     def start(self) -> None:
         """Start supervising in a background thread."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        (self.directory / "exabgp.conf").write_text(render_config(self.spec, self.fifo))
+        self.config_path.write_text(render_config(self.spec, self.fifo))
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._supervise, name=f"collector-{self.spec.route_server}", daemon=True
@@ -165,29 +134,9 @@ class Collector:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        with self.log_path.open("ab") as out:
-            return subprocess.Popen(
-                self.command(),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **exabgp_env()},
-                cwd=self.directory,
-                start_new_session=True,
-            )
-
     def _terminate(self) -> None:
-        process = self.process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        if self.process is not None:
+            process.stop(self.process)
 
     def _unblock_reader(self) -> None:
         """Open the FIFO for writing once so a reader blocked in open() wakes up."""
@@ -211,7 +160,7 @@ class Collector:
                 self.spec.route_server,
                 self.process.returncode if self.process else "not started",
                 backoff,
-                _tail(self.log_path),
+                process.tail(self.log_path, lines=3),
             )
             self._stop.wait(backoff)
             backoff = min(backoff * 2, self.backoff_max)
@@ -221,7 +170,12 @@ class Collector:
         try:
             if not self.fifo.is_fifo():
                 os.mkfifo(self.fifo, 0o600)
-            self.process = self._spawn()
+            self.process = process.start(
+                self.config_path,
+                log=self.log_path,
+                exabgp_path=self.exabgp_path,
+                namespace=self.spec.namespace,
+            )
         except OSError as exc:
             log.error("%s: cannot start ExaBGP: %s", self.spec.route_server, exc)
             return
@@ -237,27 +191,19 @@ class Collector:
         finally:
             self._terminate()
 
-    def _read_until_exit(self, process: subprocess.Popen[bytes]) -> None:
+    def _read_until_exit(self, child: subprocess.Popen[bytes]) -> None:
         """Read the FIFO while ExaBGP lives; its API process may be restarted in between."""
 
         def wake_reader_on_exit() -> None:
-            process.wait()
+            child.wait()
             self._unblock_reader()
 
         threading.Thread(target=wake_reader_on_exit, daemon=True).start()
-        while process.poll() is None and not self._stop.is_set():
+        while child.poll() is None and not self._stop.is_set():
             # open() blocks until the relay opens the FIFO for writing
             with open(self.fifo, encoding="utf-8", errors="replace", newline="\n") as stream:
                 for line in stream:
                     self.ingest.feed(line)
             self._stop.wait(0.05)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(5)
-
-
-def _tail(path: Path, lines: int = 3) -> str:
-    try:
-        text = path.read_text(errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    return " | ".join(text[-lines:])
+            child.wait(5)

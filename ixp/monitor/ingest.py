@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ixp.monitor.exabgp import Decoder, MalformedMessage, Message
+from ixp.exabgp.decode import Decoder, MalformedMessage, Message
 from ixp.monitor.rib import RouteServerRib
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from ixp.monitor.exabgp import Attributes, EndOfRib, Message, RouteKey, RouteUpdate, StateChange
+from ixp.exabgp.decode import Attributes, EndOfRib, Message, RouteKey, RouteUpdate, StateChange
 
 # What the RIB stores per route: (next hop, attributes, first seen, last change).
 Stored = tuple[str, Attributes, float, float]

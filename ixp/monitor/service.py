@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
 from sqlalchemy import Engine, select
@@ -29,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from ixp import db
 from ixp.bird import BirdClient
-from ixp.errors import IxpError, NotFound, ValidationError
+from ixp.errors import IxpError
 from ixp.exchange import get_exchange
 from ixp.models import Alert, Exchange, RouteServer, SessionEvent, SessionState
 from ixp.models.base import utcnow
@@ -38,9 +37,6 @@ from ixp.monitor.collector import Collector, CollectorPeer, CollectorSpec
 from ixp.monitor.metrics import MonitorMetrics
 from ixp.monitor.routes import reason_counts
 from ixp.settings import Settings
-
-if TYPE_CHECKING:
-    from ixp.lab.lab import Lab
 
 log = logging.getLogger(__name__)
 
@@ -255,39 +251,6 @@ class Monitor:
             session.commit()
         self.metrics.set_reach(reaches)
         return reaches
-
-
-def lab_overrides(settings: Settings) -> tuple[Settings, dict[str, str]]:
-    """Settings and control sockets to monitor the lab of ``settings`` (``ixp lab up``).
-
-    The collector gets its own node on the lab's peering LAN (created once, and
-    removed by ``ixp lab down`` like every other node), at the collector
-    addresses the route-server configs were built with.
-    """
-    if not (settings.collector_ipv4 or settings.collector_ipv6):
-        raise ValidationError("collector_ipv4", None, "must be set to monitor the lab")
-    lab = _running_lab(settings)
-    try:
-        node = lab.node("collector")
-    except NotFound:
-        node = lab.add_node("collector", settings.collector_ipv4, settings.collector_ipv6)
-    update = {"monitor_collector_namespace": node.namespace}
-    return settings.model_copy(update=update), lab_sockets(settings)
-
-
-def _running_lab(settings: Settings) -> Lab:
-    from ixp.lab.lab import Lab
-
-    lab = Lab.load(settings)
-    if lab is None:
-        raise NotFound("lab: not up; run 'ixp lab up' first")
-    return lab
-
-
-def lab_sockets(settings: Settings) -> dict[str, str]:
-    """The control sockets of the lab's route servers, by route-server name."""
-    lab = _running_lab(settings)
-    return {rs.name: str(lab.bird(rs.name).socket) for rs in lab.layout.route_servers}
 
 
 def run(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ixp.bird import ReplyLine, parse_protocols, parse_reply, parse_routes
+from ixp.errors import ValidationError
 from ixp.lab.exabgp import Peer, Route, Speaker, replay
 from ixp.lab.layout import LabLayout, MemberNode, RouteServerNode, rejected_examples
 from ixp.lab.netns import LabError
@@ -95,8 +96,13 @@ def test_routes_keep_every_path_of_a_prefix_with_attributes() -> None:
 
 
 def message(kind: str, peer: str, body: dict[str, object]) -> str:
-    neighbor = {"address": {"local": "185.1.50.13", "peer": peer}, **body}
-    return json.dumps({"exabgp": "5.0.0", "type": kind, "neighbor": neighbor})
+    """A message laid out as ExaBGP 5 writes it (the decoder needs its time and ASNs)."""
+    neighbor = {
+        "address": {"local": "185.1.50.13", "peer": peer},
+        "asn": {"local": 38003, "peer": 59900},
+        **body,
+    }
+    return json.dumps({"exabgp": "5.0.0", "time": 1.5e9, "type": kind, "neighbor": neighbor})
 
 
 def update(peer: str, update_body: dict[str, object]) -> str:
@@ -123,7 +129,10 @@ def test_replay_applies_announcements_withdrawals_and_session_loss() -> None:
     withdraw = update("185.1.50.1", {"withdraw": {"ipv4 unicast": [{"nlri": "45.66.0.0/20"}]}})
     other = update(
         "2001:7f8:a0::1",
-        {"announce": {"ipv6 unicast": {"2001:7f8:a0::11": [{"nlri": "2a0b:4000::/32"}]}}},
+        {
+            "attribute": {"origin": "igp"},
+            "announce": {"ipv6 unicast": {"2001:7f8:a0::11": [{"nlri": "2a0b:4000::/32"}]}},
+        },
     )
     rib = replay([announce, withdraw, other, "not json", ""])
     route = rib[("185.1.50.1", "45.64.0.0/20")]
@@ -175,7 +184,7 @@ def test_speaker_config_has_one_neighbor_per_family_and_routes_as_given(tmp_path
 def test_speaker_refuses_what_cannot_be_written_into_exabgp_syntax(tmp_path: Path) -> None:
     with pytest.raises(LabError, match="community"):
         Route("45.64.0.0/20", communities=("0:1; }",))
-    with pytest.raises(LabError, match="next hop"):
+    with pytest.raises(ValidationError, match="next hop"):
         speaker(tmp_path, [Route("45.64.0.0/20", next_hop="185.1.50.12; }")]).render()
 
 

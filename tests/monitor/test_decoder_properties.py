@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ixp.monitor.exabgp import (
+from ixp.exabgp.decode import (
     Attributes,
     Decoder,
     EndOfRib,

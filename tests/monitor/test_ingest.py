@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from ixp.errors import IxpError
-from ixp.monitor.exabgp import (
+from ixp.exabgp.decode import (
     Attributes,
     Decoder,
     EndOfRib,

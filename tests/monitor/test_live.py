@@ -31,11 +31,12 @@ from ixp.exchange import get_route_server
 from ixp.lab.exabgp import Route
 from ixp.lab.lab import Lab
 from ixp.lab.layout import layout_from_database
+from ixp.lab.monitoring import lab_overrides
 from ixp.members import get_member
 from ixp.models import Alert, SessionEvent
 from ixp.monitor import reach
 from ixp.monitor.routes import member_routes
-from ixp.monitor.service import Monitor, lab_overrides
+from ixp.monitor.service import Monitor
 from ixp.rs.context import build_context
 from ixp.rs.render import render_config
 from ixp.settings import Settings
