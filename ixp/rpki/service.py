@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from ixp import audit
+from ixp import audit, jsonload, validate
 from ixp.db import transaction
 from ixp.errors import HeldForApproval, ValidationError
 from ixp.models import RpkiLoad, RpkiRoa
@@ -67,11 +67,18 @@ def _rows_in_order(entries: list[Entry]) -> list[dict[str, Any]]:
     return rows
 
 
-def _read(path: Path) -> bytes:
+def _source(path: Path) -> str:
+    """The file's absolute name as the load records it, if a database can store it.
+
+    A name that is not UTF-8 (Linux allows any bytes) or holds control characters
+    would fail the insert, after the whole file had been read and checked.
+    """
+    name = str(path.resolve())
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ValidationError("file", str(path), f"cannot be read ({exc.strerror})") from exc
+        return validate.text(name, "file", max_length=RpkiLoad.source.type.length)
+    except ValidationError as exc:
+        reason = f"has a name that cannot be stored: {exc.reason}"
+        raise ValidationError("file", name, reason) from None
 
 
 def load_file(
@@ -84,12 +91,9 @@ def load_file(
 ) -> LoadReport:
     """Replace the stored ROAs with the validated contents of ``path``."""
     settings = settings or get_settings()
-    raw = _read(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValidationError("file", str(path), "is not UTF-8 text") from exc
-    kind, entries = parse_document(text, str(path))
+    source = _source(path)
+    raw = jsonload.read(path)
+    kind, entries = parse_document(raw, str(path))
     rows = _rows_in_order(entries)
     previous = session.scalar(select(func.count()).select_from(RpkiRoa)) or 0
     if not rows and not force:
@@ -104,7 +108,7 @@ def load_file(
     v4 = sum(1 for row in rows if ":" not in row["prefix"])
     load = RpkiLoad(
         loaded_at=utcnow(),
-        source=str(path.resolve())[:1000],
+        source=source,
         format=kind,
         sha256=hashlib.sha256(raw).hexdigest(),
         roas_v4=v4,
