@@ -223,4 +223,4 @@ def get_route_server(session: Session, name: str, exchange: Exchange | None = No
     for rs in exchange.route_servers:
         if rs.name == name:
             return rs
-    raise NotFound(f"route server: {name!r} does not exist")
+    raise NotFound(f"route server: {validate.quoted(name)} does not exist")

@@ -133,3 +133,10 @@ def test_a_hostile_route_server_is_refused_and_nothing_is_written(
         exchange.add_route_server(session, **(values | overrides))
     assert str(caught.value) == message
     assert snapshot(engine) == before
+
+
+def test_an_unknown_route_server_of_a_huge_name_is_a_short_line(session: Session) -> None:
+    pkix_test_exchange(session)
+    with pytest.raises(IxpError) as caught:
+        exchange.get_route_server(session, "rs\x00" + "x" * 5000)
+    assert str(caught.value) == "route server: 'rs\\x00" + "x" * 53 + "… does not exist"
