@@ -11,6 +11,7 @@ cannot be used into one domain error naming the masked URL.
 
 from __future__ import annotations
 
+import importlib.resources
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,8 +25,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ixp.errors import Conflict, SourceUnavailable, ValidationError
 from ixp.settings import Settings
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 # How long an SQLite writer waits for another one to finish before giving up.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
@@ -206,7 +205,8 @@ def alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # The top-level migrations/ folder, shipped inside the package (see setup.py).
+    config.set_main_option("script_location", str(importlib.resources.files("ixp.migrations")))
     config.attributes["engine"] = engine
     return config
 

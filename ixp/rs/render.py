@@ -11,18 +11,16 @@ templates hold loops and conditions only.
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import jinja2
 
 from ixp.rs import bogons, codes
 from ixp.rs.types import PrefixRule, RoaLike, RsContext
-
-TEMPLATE_ROOT = Path(__file__).resolve().parents[2] / "templates"
 
 # Characters that display as nothing although Unicode does not class them as format
 # controls (Cf): combining grapheme joiner, Hangul fillers, Khmer inherent vowels,
@@ -146,11 +144,16 @@ class Rendered:
 _BUILD_ID_SLOT = '"build-id"'
 
 
-@lru_cache(maxsize=4)
-def environment(root: Path = TEMPLATE_ROOT) -> jinja2.Environment:
-    """The strict Jinja environment shared by the BIRD config and the member snippets."""
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The strict Jinja environment shared by the BIRD config and the member snippets.
+
+    The templates are the top-level ``templates/`` folder of the source tree,
+    which the build ships inside the package as ``ixp.templates`` (see
+    ``setup.py``), so an installed wheel finds them where an editable checkout does.
+    """
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root)),
+        loader=jinja2.FileSystemLoader(str(importlib.resources.files("ixp.templates"))),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
