@@ -93,7 +93,7 @@ class Settings(BaseSettings):
         default=20, description="Registered prefixes per family each lab member announces."
     )
 
-    # The monitor (issue 4).
+    # The monitor.
     monitor_interval_seconds: float = Field(default=30.0, description="Session check period.")
     monitor_reach_interval_seconds: float = Field(default=300.0, description="Reach sample period.")
     monitor_backoff_max_seconds: float = Field(default=60.0, description="Longest retry wait.")
@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "ixp-monitor@localhost"
 
-    # Route-server policy knobs (issue 3); the rest of the policy is fixed by the RFCs.
+    # Route-server policy knobs; the rest of the policy is fixed by the RFCs.
     rs_min_prefix_length_v4: int = 8
     rs_max_prefix_length_v4: int = 24
     rs_min_prefix_length_v6: int = 16

@@ -1,4 +1,4 @@
-"""The route-server policy of issue 3, proven with real BGP sessions on a generated config.
+"""The route-server policy, proven with real BGP sessions on a generated config.
 
 The configuration is built from a test exchange in the database (``ixp rs
 build``'s own code path, with IRR data from an RPSL dump and ROAs from an

@@ -1,4 +1,4 @@
-"""RPKI from an RTR validator (issue 3, rule 6), proven with stayrtr and BIRD's `protocol rpki`.
+"""RPKI from an RTR validator (RFC 8210), proven with stayrtr and BIRD's `protocol rpki`.
 
 The route-server config is built with ``settings.rpki_rtr_host`` set, so its ROAs
 come only over RTR. A real validator cache, stayrtr, serves an rpki-client JSON
