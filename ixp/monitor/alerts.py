@@ -1,7 +1,8 @@
 """The alert rules of the monitor, their storage and the optional e-mail to a member's NOC.
 
 ``evaluate`` is pure: from the stored session states, the route servers that
-could not be reached and the reject reasons of filtered routes it returns the
+could not be reached, the reject reasons of filtered routes and the members
+configured without registry data (``closed_registries``) it returns the
 conditions that hold now (``Finding``). ``sync_alerts`` turns them into stored
 alerts: a new condition opens an alert, a persisting one updates it, one that
 no longer holds is closed. Only newly opened alerts are e-mailed, and only when
@@ -20,10 +21,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from ixp.models import Alert, Member, RouteServer, SessionState
+from ixp.irr.service import irr_for_members
+from ixp.models import Alert, Member, MemberStatus, RouteServer, SessionState
 from ixp.rs.codes import RejectCode
+from ixp.rs.context import _registry_state as registry_state
+from ixp.rs.types import RegistryState
 from ixp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,9 +43,15 @@ class Rule(enum.StrEnum):
     rs_unreachable = "rs-unreachable"
     rpki_invalid = "rpki-invalid"
     irr_rejected = "irr-rejected"
+    no_registry_data = "no-registry-data"
 
 
 IRR_CODES = frozenset({RejectCode.PREFIX_NOT_IN_AS_SET, RejectCode.ORIGIN_NOT_IN_AS_SET})
+# What the operator runs to put a closed filter's registry data in use.
+_REGISTRY_REMEDY = {
+    RegistryState.missing: "run ixp irr sync",
+    RegistryState.first_held: "run ixp irr approve {asn}",
+}
 # BIRD's words when an import limit shut a session (``Last error``).
 LIMIT_ERROR = "limit"
 
@@ -129,12 +139,14 @@ def evaluate(
     reject_reasons: Mapping[tuple[int, int], Counter[int]],
     now: dt.datetime,
     limits: Thresholds,
+    registries: Mapping[int, RegistryState] | None = None,
 ) -> list[Finding]:
     """Every condition that holds now.
 
     ``states`` pairs each stored session with its route server's name;
     ``unreachable`` maps route-server id -> (name, error); ``reject_reasons``
-    maps (route-server id, member ASN) -> count of filtered routes per reject code.
+    maps (route-server id, member ASN) -> count of filtered routes per reject code;
+    ``registries`` maps member ASN -> a closed registry state (see ``closed_registries``).
     """
     findings: list[Finding] = []
     for state, rs_name in states:
@@ -169,7 +181,48 @@ def evaluate(
                         f"AS{asn} announces {count} {what} route(s) (filtered by the route server)",
                     )
                 )
+    findings.extend(_registry_findings(registries or {}))
     return findings
+
+
+def _registry_findings(registries: Mapping[int, RegistryState]) -> Iterator[Finding]:
+    """One alert per member whose filter matches nothing for want of registry data in use.
+
+    Not tied to a route server: the same data feeds every route server's filter.
+    """
+    for asn, state in sorted(registries.items()):
+        remedy = _REGISTRY_REMEDY[state].format(asn=asn)
+        yield Finding(
+            f"{Rule.no_registry_data}:{asn}",
+            Rule.no_registry_data,
+            "warning",
+            None,
+            asn,
+            f"AS{asn}: {state.describe()} ({remedy})",
+        )
+
+
+def closed_registries(session: Session) -> dict[int, RegistryState]:
+    """Active members whose route-server filter is closed (no registry data in use), by ASN.
+
+    ``ixp rs build`` still configures their sessions, with a filter that matches
+    nothing: every route they send is filtered, which the member may not notice,
+    so the operator is told until data is fetched (or the first data approved).
+    Members without a LAN address or a route-server session get no sessions and
+    are left out.
+    """
+    members = [
+        member
+        for member in session.scalars(
+            select(Member)
+            .where(Member.status == MemberStatus.active)
+            .options(selectinload(Member.addresses), selectinload(Member.rs_sessions))
+        )
+        if member.addresses and member.rs_sessions
+    ]
+    registries = irr_for_members(session, members)
+    states = {member.asn: registry_state(registries[member.id]) for member in members}
+    return {asn: state for asn, state in states.items() if state.closed}
 
 
 def sync_alerts(

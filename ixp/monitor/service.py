@@ -2,10 +2,10 @@
 
 ``Monitor.check`` is one round over every route server of the exchange: read
 the sessions from the control socket, store them and their events, count the
-reject reasons of members with filtered routes, evaluate and store alerts, and
-refresh the metrics. A route server whose socket fails is reported
-(``rs-unreachable``) and retried with exponential backoff; nothing a route
-server or ExaBGP does ends the loop. ``run`` repeats ``check`` until stopped
+reject reasons of members with filtered routes, evaluate and store alerts (also
+for members configured without registry data in use), and refresh the metrics.
+A route server whose socket fails is reported (``rs-unreachable``) and retried
+with exponential backoff; nothing a route server or ExaBGP does ends the loop. ``run`` repeats ``check`` until stopped
 and samples domestic reachability from the collectors' RIBs on its own period.
 """
 
@@ -164,6 +164,7 @@ class Monitor:
                 reasons,
                 now,
                 alerts.Thresholds.from_settings(self.settings),
+                alerts.closed_registries(session),
             )
             result.opened = alerts.sync_alerts(session, findings, now, unreachable)
             session.commit()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from ixp.irr.service import approve, sync
+from ixp.members import MemberInput, add_member, get_member
 from ixp.models import Alert, SessionEvent, SessionState
 from ixp.monitor import alerts
 from ixp.monitor.service import Monitor
@@ -17,6 +20,8 @@ from ixp.monitor.sessions import SessionSample, record_samples
 from ixp.rs.codes import RejectCode
 from ixp.settings import Settings
 from tests.monitor.conftest import Bird, make_rs
+
+IRR_DUMP = Path(__file__).resolve().parent.parent / "data" / "lab" / "irr.rpsl"
 
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 LIMITS = alerts.Thresholds(session_down_minutes=10, max_prefix_warn=0.8)
@@ -186,3 +191,62 @@ def test_metrics_are_served_over_http(monitor: Monitor) -> None:
     )
     assert 'ixp_session_import_limit{asn="38003"' in text
     assert "ixp_monitor_checks_total 1.0" in text
+
+
+def open_alerts(session: Session) -> list[tuple[str, int | None, str]]:
+    session.expire_all()
+    query = select(Alert).where(Alert.closed_at.is_(None)).order_by(Alert.asn)
+    return [(alert.rule, alert.asn, alert.message) for alert in session.scalars(query)]
+
+
+def add(session: Session, asn: int, as_set: str, status: str = "active") -> None:
+    add_member(
+        session,
+        MemberInput(
+            asn=asn,
+            name=f"Member {asn}",
+            as_set=as_set,
+            ipv4=f"185.1.10.{asn % 100}",
+            max_prefix4=10,
+            max_prefix6=10,
+            status=status,
+        ),
+    )
+
+
+def test_a_member_without_registry_data_is_alerted_until_its_data_is_in_use(
+    monitor: Monitor, session: Session, settings: Settings
+) -> None:
+    add(session, 38003, "AS-CHARLIE")
+    add(session, 38004, "AS-DELTA", status="suspended")  # not configured: nothing to say
+    first = monitor.check(T0)
+    assert [(a.rule, a.asn) for a in first.opened] == [(alerts.Rule.no_registry_data, 38003)]
+    no_data = "AS38003: no registry data: all routes filtered (run ixp irr sync)"
+    assert (alerts.Rule.no_registry_data, 38003, no_data) in open_alerts(session)
+
+    # The first data covers more than a /30: held for approval, the filter stays closed.
+    strict = settings.model_copy(update={"irr_max_space_v4": 30})
+    sync(session, strict, members=[get_member(session, 38003)], rpsl_files=[IRR_DUMP])
+    held = monitor.check(T0 + dt.timedelta(minutes=1))
+    assert held.opened == []  # the same alert, now saying why
+    assert (
+        alerts.Rule.no_registry_data,
+        38003,
+        "AS38003: first registry data held for approval: all routes filtered "
+        "(run ixp irr approve 38003)",
+    ) in open_alerts(session)
+
+    approve(session, get_member(session, 38003))
+    monitor.check(T0 + dt.timedelta(minutes=2))
+    assert [a for a in open_alerts(session) if a[0] == alerts.Rule.no_registry_data] == []
+
+
+def test_the_alert_closes_when_a_sync_brings_data(
+    monitor: Monitor, session: Session, settings: Settings
+) -> None:
+    add(session, 38003, "AS-CHARLIE")
+    monitor.check(T0)
+    sync(session, settings, rpsl_files=[IRR_DUMP])
+    monitor.check(T0 + dt.timedelta(minutes=1))
+    closed = session.scalars(select(Alert).where(Alert.rule == alerts.Rule.no_registry_data))
+    assert [alert.closed_at for alert in closed] == [T0 + dt.timedelta(minutes=1)]
