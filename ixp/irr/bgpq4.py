@@ -37,9 +37,12 @@ def _entries(text: str) -> list[Any]:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SourceUnavailable(f"bgpq4: output is not JSON: {exc}") from exc
-    if not isinstance(document, dict) or not isinstance(document.get(LIST_NAME), list):
+    except (ValueError, RecursionError):  # a number of thousands of digits, deep nesting
+        raise SourceUnavailable("bgpq4: output is not usable JSON") from None
+    entries = document.get(LIST_NAME) if isinstance(document, dict) else None
+    if not isinstance(entries, list):
         raise SourceUnavailable(f"bgpq4: output has no {LIST_NAME!r} list")
-    return document[LIST_NAME]
+    return entries
 
 
 def parse_asn_list(text: str) -> list[int]:
@@ -75,7 +78,7 @@ def parse_prefix_list(text: str, family: int) -> list[tuple[str, int]]:
     for item in _entries(text):
         prefix = item.get("prefix") if isinstance(item, dict) else None
         parsed = parse_prefix(prefix) if isinstance(prefix, str) else None
-        if parsed is None or parsed[0] != family:
+        if not isinstance(prefix, str) or parsed is None or parsed[0] != family:
             raise SourceUnavailable(f"bgpq4: {item!r} is not an IPv{family} prefix entry")
         length = parsed[2]
         if item.get("exact", False):
@@ -84,8 +87,10 @@ def parse_prefix_list(text: str, family: int) -> list[tuple[str, int]]:
         high = item.get("less-equal", length)
         low = item.get("greater-equal", length)
         bits = 32 if family == 4 else 128
-        lengths_ok = isinstance(high, int) and isinstance(low, int) and length <= low <= high
-        if not lengths_ok or high > bits:
+        if (
+            not (isinstance(high, int) and isinstance(low, int))
+            or not length <= low <= high <= bits
+        ):
             raise SourceUnavailable(f"bgpq4: {item!r} has an invalid length range")
         if low == length:
             pairs.append((prefix, high))

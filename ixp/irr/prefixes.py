@@ -73,12 +73,12 @@ def aggregate(family: int, entries: Iterable[tuple[str, int]]) -> tuple[PrefixEn
     af, bits = _FAMILY[family]
     parsed: list[tuple[int, int, int, str]] = []
     for prefix, max_length in entries:
-        address, _, length = prefix.partition("/")
+        address, _, length_text = prefix.partition("/")
         try:
             value = int.from_bytes(socket.inet_pton(af, address), "big")
         except OSError:
             continue
-        parsed.append((value, int(length), -max_length, prefix))
+        parsed.append((value, int(length_text), -max_length, prefix))
     parsed.sort()
     kept: list[PrefixEntry] = []
     # Covering candidates, outermost first; sorted order visits parents before children.

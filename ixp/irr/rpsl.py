@@ -24,11 +24,11 @@ comment lines between objects, CRLF line ends, plain or gzip files.
 from __future__ import annotations
 
 import gzip
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from ixp.irr.prefixes import canonical_prefix
 
@@ -39,12 +39,12 @@ _ORIGIN = re.compile(r"^origin:[ \t]*([^\s#]*)", re.MULTILINE | re.IGNORECASE)
 _ASN = re.compile(r"AS([0-9]+)", re.IGNORECASE)
 
 
-def open_dump(path: Path) -> IO[bytes]:
+def open_dump(path: Path) -> io.BufferedIOBase:
     """The dump as a binary stream, decompressed when it is gzip (detected by content)."""
     with path.open("rb") as probe:
         magic = probe.read(2)
     if magic == _GZIP_MAGIC:
-        return gzip.open(path, "rb")
+        return gzip.GzipFile(path, "rb")
     return path.open("rb")
 
 
@@ -61,7 +61,7 @@ class BlockReader:
     AS12`` of ``AS12345``), and must not be trusted as it is.
     """
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: io.BufferedIOBase) -> None:
         self.stream = stream
         self.complete = True
 

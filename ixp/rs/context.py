@@ -221,7 +221,7 @@ def _sessions(member: Member, rs: RouteServer, receive_factor: int) -> tuple[RsS
         return ()
     enabled = {4: link.ipv4_enabled and rs.ipv4, 6: link.ipv6_enabled and rs.ipv6}
     limits = {4: member.max_prefix_v4, 6: member.max_prefix_v6}
-    sessions = []
+    sessions: list[RsSessionCtx] = []
     for family in (4, 6):
         if not enabled[family]:
             continue

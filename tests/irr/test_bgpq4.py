@@ -150,3 +150,13 @@ def test_unknown_set_at_the_server_is_a_failure(tmp_path: Path) -> None:
         settings = Settings(home=tmp_path, irr_server=server, irr_timeout_seconds=10)
         with pytest.raises(SourceUnavailable, match="'AS-NOWHERE' is empty or unknown"):
             Bgpq4Source(settings).fetch("AS-NOWHERE", "AS-NOWHERE")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 100_000 + "]" * 100_000, '{"NN": [' + "9" * 5000 + "]}", '{"NN": {"prefix": 1}}'],
+)
+def test_hostile_json_is_a_source_failure(text: str) -> None:
+    for parse in (bgpq4.parse_asn_list, lambda t: bgpq4.parse_prefix_list(t, 4)):
+        with pytest.raises(SourceUnavailable, match="bgpq4"):
+            parse(text)
