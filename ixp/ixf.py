@@ -310,15 +310,15 @@ def _add_address(parts: _MemberParts, family: int, address: str, where: str, asn
 
 def _read_ip_info(
     info: Mapping[str, Any], family: int, where: str, asn: int, parts: _MemberParts
-) -> str | None:
-    """Record one ``ipv4``/``ipv6`` object; returns the address when it is a route server's."""
+) -> bool:
+    """Record one ``ipv4``/``ipv6`` object; True when it is a route server's address."""
     address = _get(info, "address", where, str)
     services = _items(info, "services", where)
     kinds = {_get(s, "type", f"{where}.services[{i}]", str) for i, s in enumerate(services)}
     if "ixrouteserver" in kinds:
-        return address
+        return True
     if services or address is None:
-        return None  # a route collector or another exchange service: not a member address
+        return False  # a route collector or another exchange service: not a member address
     _add_address(parts, family, address, where, asn)
     for key, kind, target in (
         ("as_macro", str, parts.as_macro),
@@ -336,7 +336,7 @@ def _read_ip_info(
             )
         if mac not in parts.macs:
             parts.macs.append(mac)
-    return None
+    return False
 
 
 def _read_connections(member: Mapping[str, Any], where: str, asn: int, lan: _Lan) -> _MemberParts:
@@ -358,8 +358,8 @@ def _read_connections(member: Mapping[str, Any], where: str, asn: int, lan: _Lan
             for family in (4, 6):
                 info = _get(vlan, f"ipv{family}", v_where, dict)
                 i_where = f"{v_where}.ipv{family}"
-                if info is not None and (rs := _read_ip_info(info, family, i_where, asn, parts)):
-                    rs_addresses[family] = rs
+                if info is not None and _read_ip_info(info, family, i_where, asn, parts):
+                    rs_addresses[family] = info.get("address")
             if rs_addresses:
                 parts.route_servers.append((v_where, rs_addresses.get(4), rs_addresses.get(6)))
     return parts
