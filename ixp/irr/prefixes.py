@@ -32,13 +32,13 @@ def parse_prefix(text: str) -> tuple[int, int, int] | None:
     widen a filter silently).
     """
     address, slash, length_text = text.partition("/")
-    if not slash or not is_ascii_number(length_text):
+    if not slash or not is_ascii_number(length_text) or len(length_text) > 3:
         return None
     family = 6 if ":" in address else 4
     af, bits = _FAMILY[family]
     try:
         value = int.from_bytes(socket.inet_pton(af, address), "big")
-    except OSError:
+    except (OSError, ValueError, UnicodeError):  # not an address; NUL; lone surrogates
         return None
     length = int(length_text)
     if length > bits or value & ((1 << (bits - length)) - 1):

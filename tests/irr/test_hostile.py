@@ -206,6 +206,13 @@ def test_prefix_lengths_must_be_ascii_digits(length: str) -> None:
     assert parse_prefix(f"45.61.0.0{length}") is None
 
 
+@pytest.mark.parametrize(
+    "text", ["45.61.0.0\x00/24", "45.61.\ud800.0/24", "45.61.0.0/" + "0" * 5000 + "24", "::\x00/0"]
+)
+def test_hostile_prefix_text_is_not_a_prefix(text: str) -> None:
+    assert parse_prefix(text) is None
+
+
 def test_odd_digits_skip_the_object_and_the_rest_of_the_dump_is_read(
     pknet: Session, settings: Settings, tmp_path: Path
 ) -> None:

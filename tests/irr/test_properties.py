@@ -213,3 +213,10 @@ def test_nothing_shorter_than_the_minimum_is_kept(
     kept, dropped = split_too_short(entries, minimum)
     assert all(int(p.rpartition("/")[2]) >= minimum for p, _ in kept)
     assert len(kept) + sum(1 for p, _ in entries if p in dropped) == len(entries)
+
+
+@given(st.text(max_size=60) | st.from_regex(r"[0-9a-f.:]{0,40}/[0-9]{0,6}", fullmatch=True))
+def test_prefix_parser_takes_any_text(text: str) -> None:
+    parsed = parse_prefix(text)
+    if parsed is not None:
+        assert parse_prefix(format_prefix(*parsed)) == parsed
