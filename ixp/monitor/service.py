@@ -5,8 +5,9 @@ the sessions from the control socket, store them and their events, count the
 reject reasons of members with filtered routes, evaluate and store alerts (also
 for members configured without registry data in use), and refresh the metrics.
 A route server whose socket fails is reported (``rs-unreachable``) and retried
-with exponential backoff; nothing a route server or ExaBGP does ends the loop. ``run`` repeats ``check`` until stopped
-and samples domestic reachability from the collectors' RIBs on its own period.
+with exponential backoff; nothing a route server or ExaBGP does ends the loop.
+``run`` repeats ``check`` until stopped and samples domestic reachability from
+the collectors' RIBs on its own period.
 """
 
 from __future__ import annotations
