@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from typer.testing import CliRunner, Result
 
 from ixp.cli.main import app
@@ -23,3 +25,20 @@ def run(cli: CliRunner, *args: str) -> tuple[int, str, str]:
     """Exit code, stdout and stderr of ``ixp ARGS``."""
     result = invoke(cli, *args)
     return result.exit_code, result.stdout, result.stderr
+
+
+# The "PKIX Test" exchange with one route server and member AS38193, as an operator sets it up.
+PKIX_SETUP = (
+    "exchange init --name 'PKIX Test' --asn 38195 --lan4 185.1.10.0/24 --lan6 2001:7f8:1::/64",
+    "rs add --name rs1-isb --asn 38195 --router-id 185.1.10.1 --ipv4 185.1.10.1 "
+    "--ipv6 2001:7f8:1::1",
+    "member add --asn 38193 --name Nayatel --auto-ip --max-prefix4 100 --max-prefix6 20",
+)
+
+
+def set_up_pkix(cli: CliRunner) -> CliRunner:
+    """Run the PKIX_SETUP commands; each must succeed."""
+    for command in PKIX_SETUP:
+        code, _, err = run(cli, *shlex.split(command))
+        assert code == 0, err
+    return cli

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shlex
 import socket
 import unicodedata
 import uuid
@@ -26,7 +25,7 @@ from ixp import db
 from ixp.cli.common import printable
 from ixp.settings import get_settings
 from tests import pg
-from tests.cli import run
+from tests.cli import run, set_up_pkix
 from tests.dbsnapshot import snapshot
 
 PASSWORD = "s3cret-pw"
@@ -48,22 +47,10 @@ DATABASE_COMMANDS = [
 ]
 
 
-# An exchange with one route server and member AS38193, as an operator sets it up.
-SETUP = [
-    "exchange init --name 'PKIX Test' --asn 38195 --lan4 185.1.10.0/24 --lan6 2001:7f8:1::/64",
-    "rs add --name rs1-isb --asn 38195 --router-id 185.1.10.1 --ipv4 185.1.10.1 "
-    "--ipv6 2001:7f8:1::1",
-    "member add --asn 38193 --name Nayatel --auto-ip --max-prefix4 100 --max-prefix6 20",
-]
-
-
 @pytest.fixture
 def setup(cli: CliRunner) -> CliRunner:
     """The "PKIX Test" exchange with one route server and member AS38193, made by the CLI."""
-    for step in SETUP:
-        code, _, err = run(cli, *shlex.split(step))
-        assert code == 0, err
-    return cli
+    return set_up_pkix(cli)
 
 
 @pytest.fixture
