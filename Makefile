@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := bird2 bgpq4 postgresql iproute2 stayrtr
+APT_PACKAGES := bird2 bgpq4 postgresql iproute2 stayrtr frr
 export IXP_HOME ?= $(CURDIR)/var
 
 .PHONY: test demo system-deps venv lint clean

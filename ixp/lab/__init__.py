@@ -1,8 +1,9 @@
 """The exchange on one machine: route servers and members live in network namespaces.
 
 ``ixp lab up`` / ``ixp lab down`` for operators, and the harness of every test
-that needs real BGP (route-server policy, monitor). Needs root, iproute2, BIRD 2
-and ExaBGP; :func:`ixp.lab.netns.available` says why not when they are missing.
+that needs real BGP (route-server policy, monitor, member snippets). Needs root,
+iproute2, BIRD 2 and ExaBGP (and FRR for FRR members);
+:func:`ixp.lab.netns.available` says why not when they are missing.
 
 Layout on the machine: a namespace ``<prefix>-lan`` holds a bridge, the peering
 LAN; every route server (``<prefix>-rs-<name>``) and member (``<prefix>-as<asn>``)
@@ -31,6 +32,8 @@ Python API::
     lab.member(38001).stop(); lab.member(38001).start(); lab.save()
     lab.node("as38001").namespace  # namespace and addresses of any node
     lab.add_member(MemberNode(asn, name, ipv4, ipv6))  # a late joiner or a collector speaker
+    Lab.from_database(session, settings, routers={38002: "frr", 38003: "bird"})
+    lab.router(38002).received()   # a member on FRR or BIRD running its ixp member snippet
     lab.add_node("collector", ipv4, ipv6)             # a bare namespace on the LAN
     lab.reconfigure("rs1", new_config)                # try a policy change live
     lab.down()
@@ -38,8 +41,10 @@ Python API::
 
 Modules: :mod:`~ixp.lab.netns` (namespaces, bridge, veths, the one subprocess
 wrapper), :mod:`~ixp.lab.bird` (BIRD daemon; queries through :mod:`ixp.bird`),
-:mod:`~ixp.lab.exabgp` (speakers, routes, received-route replay; ExaBGP itself is
+:mod:`~ixp.lab.member` (what every member router is: routes out, routes held),
+:mod:`~ixp.lab.exabgp` (ExaBGP speakers, received-route replay; ExaBGP itself is
 run, relayed and decoded by :mod:`ixp.exabgp`, as for the monitor),
+:mod:`~ixp.lab.routers` (FRR and BIRD members running their snippets),
 :mod:`~ixp.lab.layout` (who is in the lab; built from the database),
 :mod:`~ixp.lab.lab` (the lab), :mod:`~ixp.lab.monitoring` (the monitor pointed at
 a running lab).

@@ -17,98 +17,18 @@ so a restarted speaker announces the same.
 from __future__ import annotations
 
 import fcntl
-import ipaddress
 import os
-import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ixp.exabgp import config, process
 from ixp.exabgp.config import Neighbor, token
 from ixp.exabgp.decode import Decoder, MalformedMessage, RouteUpdate, StateChange
-from ixp.lab.netns import LabError, adopt, alive, stop_pids
-
-_COMMUNITY = re.compile(r"^\d+:\d+$")
-_LARGE_COMMUNITY = re.compile(r"^\d+:\d+:\d+$")
-
-
-@dataclass(frozen=True)
-class Route:
-    """One announcement; an empty ``as_path`` means the own ASN, no ``next_hop`` the own address."""
-
-    prefix: str
-    as_path: tuple[int, ...] = ()
-    next_hop: str | None = None
-    communities: tuple[str, ...] = ()
-    large_communities: tuple[str, ...] = ()
-    med: int | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "prefix", str(ipaddress.ip_network(self.prefix, strict=True)))
-        for community in self.communities:
-            if not _COMMUNITY.match(community):
-                raise LabError(f"community {community!r} of {self.prefix} is not ASN:value")
-        for community in self.large_communities:
-            if not _LARGE_COMMUNITY.match(community):
-                raise LabError(f"large community {community!r} of {self.prefix} is not a:b:c")
-
-    @property
-    def family(self) -> int:
-        """4 or 6."""
-        return ipaddress.ip_network(self.prefix).version
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly form (the lab state file keeps routes this way)."""
-        return {
-            "prefix": self.prefix,
-            "as_path": list(self.as_path),
-            "next_hop": self.next_hop,
-            "communities": list(self.communities),
-            "large_communities": list(self.large_communities),
-            "med": self.med,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Route:
-        """The inverse of :meth:`to_dict`."""
-        return cls(
-            prefix=data["prefix"],
-            as_path=tuple(data.get("as_path") or ()),
-            next_hop=data.get("next_hop"),
-            communities=tuple(data.get("communities") or ()),
-            large_communities=tuple(data.get("large_communities") or ()),
-            med=data.get("med"),
-        )
-
-
-@dataclass(frozen=True)
-class Peer:
-    """A route-server address the speaker opens a session to."""
-
-    address: str
-    asn: int
-
-    @property
-    def family(self) -> int:
-        """4 or 6."""
-        return ipaddress.ip_address(self.address).version
-
-
-@dataclass(frozen=True)
-class ReceivedRoute:
-    """A route as the member got it from a route server: what a receiving router would install."""
-
-    peer: str
-    prefix: str
-    next_hop: str
-    as_path: tuple[int, ...]
-    communities: frozenset[str] = frozenset()
-    large_communities: frozenset[str] = frozenset()
-    med: int | None = None
+from ixp.lab.member import MemberRouter, Peer, ReceivedRoute, Route
+from ixp.lab.netns import LabError, adopt
 
 
 def _received(update: RouteUpdate) -> Iterator[ReceivedRoute]:
@@ -150,20 +70,10 @@ def replay(lines: Iterable[str]) -> dict[tuple[str, str], ReceivedRoute]:
 
 
 @dataclass
-class Speaker:
+class Speaker(MemberRouter):
     """One simulated member router (an ExaBGP process) in ``namespace``."""
 
-    name: str
-    asn: int
-    namespace: str
-    directory: Path
-    peers: Sequence[Peer]
-    ipv4: str | None = None
-    ipv6: str | None = None
-    routes: list[Route] = field(default_factory=list)
-    receive: bool = True
     exabgp_path: str | None = None
-    pid: int | None = None
 
     @property
     def config_path(self) -> Path:
@@ -179,17 +89,6 @@ class Speaker:
     def received_path(self) -> Path:
         """The JSON messages the agent recorded, one per line."""
         return self.directory / "received.jsonl"
-
-    def address(self, family: int) -> str | None:
-        """The speaker's LAN address of ``family``."""
-        return self.ipv4 if family == 4 else self.ipv6
-
-    @property
-    def router_id(self) -> str:
-        """The IPv4 address, or one derived from the ASN for IPv6-only members."""
-        if self.ipv4:
-            return self.ipv4
-        return str(ipaddress.IPv4Address(self.asn & 0xFFFFFFFF or 1))
 
     @property
     def commands_path(self) -> Path:
@@ -215,15 +114,12 @@ class Speaker:
     def neighbors(self) -> list[Neighbor]:
         """One session per route-server address of a family the speaker has an address in."""
         neighbors = []
-        for peer in sorted(self.peers, key=lambda p: (p.family, p.address)):
-            local = self.address(peer.family)
-            if local is None:
-                continue
+        for peer in sorted(self.sessions(), key=lambda p: (p.family, p.address)):
             routes = tuple(self._route_text(r) for r in self.routes if r.family == peer.family)
             neighbors.append(
                 Neighbor(
                     peer_address=peer.address,
-                    local_address=local,
+                    local_address=str(self.address(peer.family)),
                     router_id=self.router_id,
                     local_as=self.asn,
                     peer_as=peer.asn,
@@ -244,10 +140,6 @@ class Speaker:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(self.render(), encoding="utf-8")
 
-    def running(self) -> bool:
-        """True if the ExaBGP process is alive."""
-        return self.pid is not None and alive(self.pid)
-
     def start(self) -> None:
         """Start ExaBGP with the current routes (the recorded history starts afresh)."""
         if self.running():
@@ -265,11 +157,9 @@ class Speaker:
             )
         )
 
-    def stop(self) -> None:
-        """Stop ExaBGP (its sessions close with a NOTIFICATION); its agent exits with it."""
-        if self.pid is not None:
-            stop_pids([self.pid])
-        self.pid = None
+    def sent(self, peer: Peer) -> int:
+        """ExaBGP sends every route of the peer's family, exactly as given."""
+        return sum(1 for route in self.routes if route.family == peer.family)
 
     def announce(self, routes: Sequence[Route]) -> None:
         """Announce exactly ``routes`` from now on (withdrawing the others), without a reset."""
@@ -305,12 +195,8 @@ class Speaker:
             os.close(fd)
 
     def received(self) -> dict[tuple[str, str], ReceivedRoute]:
-        """What the member holds now, keyed by (route-server address, prefix)."""
+        """What the member holds now, replayed from the messages the relay recorded."""
         if not self.received_path.exists():
             return {}
         with self.received_path.open(encoding="utf-8", errors="replace") as lines:
             return replay(lines)
-
-    def failure(self) -> str:
-        """The end of ExaBGP's log, for error messages."""
-        return process.tail(self.log_path)

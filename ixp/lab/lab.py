@@ -4,8 +4,8 @@ A :class:`LabLayout` says who is in the lab (route servers with their addresses,
 members with their addresses and the routes they announce); it is plain data,
 built from the database by :func:`layout_from_database` or by hand in a test.
 :class:`Lab` makes it real: a namespace per node, a bridge as the peering LAN,
-BIRD in each route-server namespace with the config it is given, and an ExaBGP
-speaker per member.
+BIRD in each route-server namespace with the config it is given, and a router
+per member: an ExaBGP speaker, or FRR or BIRD running the member's snippet.
 
 ``up`` records every namespace it is about to create in ``state.json`` (under
 ``settings.home/lab/``) before creating it, so ``down`` -- from the same
@@ -30,8 +30,10 @@ from ixp.bird import ProtocolStatus
 from ixp.errors import Conflict, NotFound
 from ixp.lab import netns
 from ixp.lab.bird import BirdDaemon
-from ixp.lab.exabgp import Peer, ReceivedRoute, Route, Speaker
+from ixp.lab.exabgp import Speaker
 from ixp.lab.layout import LabLayout, MemberNode, RouteServerNode, layout_from_database
+from ixp.lab.member import MemberRouter, Peer, ReceivedRoute, Route
+from ixp.lab.routers import BirdRouter, FrrRouter
 from ixp.models import Exchange
 from ixp.rs.build import build
 from ixp.settings import Settings
@@ -84,7 +86,7 @@ class Lab:
         self.settings = settings
         self.rs_configs = dict(rs_configs)
         self._state: _State | None = None
-        self._speakers: dict[str, Speaker] = {}
+        self._speakers: dict[str, MemberRouter] = {}
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -155,12 +157,14 @@ class Lab:
         settings: Settings,
         exchange: Exchange | None = None,
         routes: Mapping[int, Sequence[Route]] | None = None,
+        routers: Mapping[int, str] | None = None,
     ) -> Lab:
         """The lab of the exchange in the database, with freshly built route-server configs.
 
         The configs come from the same build as ``ixp rs build`` (parse-checked by
         BIRD); members the build leaves out (suspended, no session) are left out.
-        ``routes`` replaces what the given members announce (see
+        ``routes`` replaces what the given members announce, ``routers`` runs the
+        given members on FRR or BIRD with their snippet (see
         :func:`~ixp.lab.layout.layout_from_database`).
         """
         with tempfile.TemporaryDirectory(prefix="ixp-lab-build-") as out:
@@ -169,7 +173,7 @@ class Lab:
                 rs.rs_name: Path(rs.path).read_text(encoding="utf-8") for rs in report.route_servers
             }
         configured = {member.asn for rs in report.route_servers for member in rs.members}
-        layout = layout_from_database(session, settings, exchange, configured, routes)
+        layout = layout_from_database(session, settings, exchange, configured, routes, routers)
         return cls(layout, settings, configs)
 
     @classmethod
@@ -249,9 +253,16 @@ class Lab:
 
     def member(self, asn: int) -> Speaker:
         """The ExaBGP speaker of member ``asn``: announce, stop, start, received."""
+        router = self.router(asn)
+        if not isinstance(router, Speaker):
+            raise NotFound(f"lab speaker: AS{asn} runs {type(router).__name__}, not ExaBGP")
+        return router
+
+    def router(self, asn: int) -> MemberRouter:
+        """The router of member ``asn``, whatever runs it: start, stop, sent, received."""
         return self.speaker(f"as{asn}")
 
-    def add_member(self, member: MemberNode) -> Speaker:
+    def add_member(self, member: MemberNode) -> MemberRouter:
         """Bring one more speaker onto the running lab: a late joiner, or a monitor's collector.
 
         BIRD only talks to it if its config has a session for the address.
@@ -267,8 +278,8 @@ class Lab:
         self._save()
         return speaker
 
-    def speaker(self, name: str) -> Speaker:
-        """A speaker by node name."""
+    def speaker(self, name: str) -> MemberRouter:
+        """A member's router by node name."""
         if name not in self._speakers:
             state = self._require_state()
             if name not in state.speakers:
@@ -277,8 +288,8 @@ class Lab:
             self._speakers[name] = self._make_speaker(member, state.speakers[name])
         return self._speakers[name]
 
-    def speakers(self) -> list[Speaker]:
-        """Every speaker, in layout order."""
+    def speakers(self) -> list[MemberRouter]:
+        """Every member's router, in layout order."""
         return [self.speaker(name) for name in self._require_state().speakers]
 
     def peers(self, member: MemberNode) -> list[Peer]:
@@ -290,22 +301,27 @@ class Lab:
             if not member.peers or address in member.peers
         ]
 
-    def _make_speaker(self, member: MemberNode, pid: int | None) -> Speaker:
-        return Speaker(
-            name=member.name,
-            asn=member.asn,
-            namespace=self.node(f"as{member.asn}").namespace,
-            directory=self.directory / "members" / f"as{member.asn}",
-            peers=self.peers(member),
-            ipv4=member.ipv4,
-            ipv6=member.ipv6,
-            routes=list(member.routes),
-            receive=member.receive,
-            exabgp_path=self.settings.lab_exabgp_path,
-            pid=pid,
-        )
+    def _make_speaker(self, member: MemberNode, pid: int | None) -> MemberRouter:
+        """The router ``member.router`` names, for a member that runs (``pid``) or is to run."""
+        common: dict[str, Any] = {
+            "name": member.name,
+            "asn": member.asn,
+            "namespace": self.node(f"as{member.asn}").namespace,
+            "directory": self.directory / "members" / f"as{member.asn}",
+            "peers": self.peers(member),
+            "ipv4": member.ipv4,
+            "ipv6": member.ipv6,
+            "routes": list(member.routes),
+            "receive": member.receive,
+            "pid": pid,
+        }
+        if member.router == "frr":
+            return FrrRouter(**common, snippet=member.snippet)
+        if member.router == "bird":
+            return BirdRouter(**common, snippet=member.snippet, settings=self.settings)
+        return Speaker(**common, exabgp_path=self.settings.lab_exabgp_path)
 
-    def _speaker_for(self, member: MemberNode) -> Speaker:
+    def _speaker_for(self, member: MemberNode) -> MemberRouter:
         name = f"as{member.asn}"
         speaker = self._make_speaker(member, None)
         self._speakers[name] = speaker
@@ -437,7 +453,7 @@ class Lab:
 
 def _session_problem(
     protocol: ProtocolStatus | None,
-    speaker: Speaker,
+    speaker: MemberRouter,
     peer: Peer,
     received: Mapping[tuple[str, str], ReceivedRoute],
     rs_name: str,
@@ -448,7 +464,7 @@ def _session_problem(
         return f"{label}: no BGP protocol for {speaker.address(peer.family)} in the config"
     if not protocol.established:
         return f"{label}: session {protocol.info or protocol.state}"
-    announced = sum(1 for route in speaker.routes if route.family == peer.family)
+    announced = speaker.sent(peer)
     taken = protocol.imported + protocol.filtered
     if taken != announced:
         return f"{label}: BIRD has {taken} of {announced} routes"

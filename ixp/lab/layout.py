@@ -17,15 +17,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ixp.errors import ValidationError
 from ixp.exchange import get_exchange, peering_lan
 from ixp.irr.service import irr_for_member
-from ixp.lab.exabgp import Route
+from ixp.lab.member import Route
 from ixp.members import list_members
 from ixp.models import Exchange, Member, MemberStatus
+from ixp.rs.snippets import snippet_of
 from ixp.settings import Settings
 
 # Bogon ASN (first private 16-bit ASN) put behind the member in a rejected example.
 EXAMPLE_BOGON_ASN = 64512
+# What can run a member: ExaBGP (any route, however wrong), or a real router on its snippet.
+ROUTERS = ("exabgp", "frr", "bird")
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,9 @@ class MemberNode:
     """A member as the lab runs it: addresses, what its router announces, whom it peers with.
 
     ``peers`` are route-server addresses; empty means every address of every
-    route server in the layout.
+    route server in the layout. ``router`` is what runs the member: ExaBGP, or
+    FRR or BIRD on ``snippet`` (its ``ixp member snippet`` for that platform),
+    originating ``routes``.
     """
 
     asn: int
@@ -59,6 +65,12 @@ class MemberNode:
     routes: tuple[Route, ...] = ()
     receive: bool = True
     peers: tuple[str, ...] = ()
+    router: str = "exabgp"
+    snippet: str = ""
+
+    def __post_init__(self) -> None:
+        if self.router not in ROUTERS:
+            raise ValidationError("router", self.router, f"must be one of {', '.join(ROUTERS)}")
 
 
 @dataclass(frozen=True)
@@ -150,16 +162,23 @@ def _registered(session: Session, member: Member, limit: int) -> dict[int, list[
 
 
 def _member_node(
-    session: Session, member: Member, settings: Settings, routes: Sequence[Route] | None
+    session: Session,
+    member: Member,
+    settings: Settings,
+    routes: Sequence[Route] | None,
+    router: str = "exabgp",
 ) -> MemberNode:
+    """The member as the lab runs it; a snippet router originates its registered prefixes only.
+
+    Rejected examples need a speaker that sends any path or next hop: ExaBGP.
+    """
     addresses = {address.family: address.address for address in member.addresses}
     families = {family for family in (4, 6) if family in addresses}
     if routes is None:
         registered = _registered(session, member, settings.lab_routes_per_member)
-        routes = [
-            *(Route(p) for family in sorted(families) for p in registered.get(family, [])),
-            *rejected_examples(member.asn, registered, families),
-        ]
+        routes = [Route(p) for family in sorted(families) for p in registered.get(family, [])]
+        if router == "exabgp":
+            routes += rejected_examples(member.asn, registered, families)
     peers = tuple(
         address
         for rs_session in member.rs_sessions
@@ -176,6 +195,8 @@ def _member_node(
         ipv6=addresses.get(6),
         routes=tuple(routes),
         peers=peers,
+        router=router,
+        snippet="" if router == "exabgp" else snippet_of(session, member, router),
     )
 
 
@@ -185,14 +206,15 @@ def layout_from_database(
     exchange: Exchange | None = None,
     configured: Collection[int] | None = None,
     routes: Mapping[int, Sequence[Route]] | None = None,
+    routers: Mapping[int, str] | None = None,
 ) -> LabLayout:
     """The lab of an exchange: all its route servers and its active members with sessions.
 
     ``configured``, if given, are the ASNs the route-server configs have sessions
-    for (a member without registry data is left out of the config, so it is
-    left out of the lab too). ``routes`` replaces, per ASN, what the member
-    announces (a test's or an operator's scenario) instead of its registered
-    prefixes and the rejected examples.
+    for (members the build leaves out are left out of the lab too). ``routes``
+    replaces, per ASN, what the member announces (a test's or an operator's
+    scenario) instead of its registered prefixes and the rejected examples.
+    ``routers`` runs, per ASN, FRR or BIRD on the member's snippet instead of ExaBGP.
     """
     exchange = exchange or get_exchange(session)
     lan = peering_lan(exchange)
@@ -212,7 +234,13 @@ def layout_from_database(
             for rs in exchange.route_servers
         ),
         members=tuple(
-            _member_node(session, member, settings, (routes or {}).get(member.asn))
+            _member_node(
+                session,
+                member,
+                settings,
+                (routes or {}).get(member.asn),
+                (routers or {}).get(member.asn, "exabgp"),
+            )
             for member in members
         ),
     )
