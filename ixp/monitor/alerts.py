@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 from ixp.irr.service import irr_for_members
 from ixp.models import Alert, Member, MemberStatus, RouteServer, SessionState
 from ixp.rs.codes import RejectCode
-from ixp.rs.context import _registry_state as registry_state
+from ixp.rs.context import registry_state
 from ixp.rs.types import RegistryState
 from ixp.settings import Settings
 

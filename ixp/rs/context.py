@@ -255,7 +255,8 @@ def _exclusion(member: Member, sessions: tuple[RsSessionCtx, ...], irr: IrrData 
     return ""
 
 
-def _registry_state(irr: IrrData | None) -> RegistryState:
+def registry_state(irr: IrrData | None) -> RegistryState:
+    """Which registry data a member's filter is built from (the monitor alerts on the closed ones)."""
     if irr is None:
         return RegistryState.missing
     if irr.fetched_at is None:
@@ -267,7 +268,7 @@ def _policy(
     member: Member, sessions: tuple[RsSessionCtx, ...], irr: IrrData | None
 ) -> MemberPolicy:
     """The member's filter inputs; without registry data in use, empty sets (all filtered)."""
-    state = _registry_state(irr)
+    state = registry_state(irr)
     usable = irr if irr is not None and not state.closed else None
     return MemberPolicy(
         asn=member.asn,
