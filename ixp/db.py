@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +38,10 @@ _UNAVAILABLE = (
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,
 )
+# SQLite reports a wrong query as an OperationalError too; its primary result
+# codes tell the file's troubles apart: PERM, BUSY, LOCKED, NOMEM, READONLY,
+# IOERR, CORRUPT, FULL, CANTOPEN, PROTOCOL, NOTADB.
+_SQLITE_UNUSABLE = frozenset({3, 5, 6, 7, 8, 10, 11, 13, 14, 15, 26})
 _PG_UNDEFINED_TABLE = "42P01"
 _PG_UNIQUE_VIOLATION = "23505"
 # user:password@ in a string that is not a well-formed URL.
@@ -93,6 +98,10 @@ def _unusable_reason(exc: sa_exc.SQLAlchemyError) -> str | None:
     """Why the database cannot be used, or None when ``exc`` is a wrong query (a bug)."""
     if isinstance(exc, sa_exc.DBAPIError) and _has_no_schema(exc):
         return f"has no ixp schema ({_first_line(exc.orig)}); run 'ixp db upgrade'"
+    if isinstance(exc, sa_exc.DBAPIError) and isinstance(exc.orig, sqlite3.Error):
+        code = getattr(exc.orig, "sqlite_errorcode", None)
+        unusable = code is not None and code & 0xFF in _SQLITE_UNUSABLE
+        return _first_line(exc.orig) if unusable else None
     if isinstance(exc, _UNAVAILABLE):
         return _first_line(exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc)
     return None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -304,3 +305,26 @@ def test_printable_escapes_controls_and_keeps_scripts() -> None:
     assert printable("a\x1bb\x00c\nd\x9be\u202ef\udcff") == "a\\x1bb\\x00c\\nd\\x9be\\u202ef\\udcff"
     urdu = "نایاٹیل\u200cسروس 🅱 [b]x[/b] :b:"
     assert printable(urdu) == urdu
+
+
+def test_a_file_that_is_not_a_database_is_one_line(
+    env_cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    impostor = tmp_path / "ixp.sqlite3"
+    impostor.write_bytes(b"member list exported as text, not a database\n" * 100)
+    url = f"sqlite:///{impostor}"
+    use_url(monkeypatch, url)
+    for args in (("member", "list"), ("db", "upgrade")):
+        code, out, err = run(env_cli, *args)
+        line = assert_one_error_line(code, out, err, starts=f"error: database: {url}: ")
+        assert "not a database" in line
+
+
+def test_a_wrong_query_is_a_bug_and_keeps_its_traceback(engine: Engine, database_url: str) -> None:
+    """Only a database that cannot be used is reported in one line; a bug stays loud."""
+    with (
+        pytest.raises(sa_exc.DBAPIError, match="no_such_column"),
+        engine.connect() as conn,
+        db.reported_errors(database_url),
+    ):
+        conn.execute(text("SELECT no_such_column FROM members"))
