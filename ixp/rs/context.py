@@ -256,7 +256,7 @@ def _exclusion(member: Member, sessions: tuple[RsSessionCtx, ...], irr: IrrData 
 
 
 def registry_state(irr: IrrData | None) -> RegistryState:
-    """Which registry data a member's filter is built from (the monitor alerts on the closed ones)."""
+    """Which registry data a member's filter is built from (the monitor alerts on closed ones)."""
     if irr is None:
         return RegistryState.missing
     if irr.fetched_at is None:
