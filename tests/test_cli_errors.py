@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from ixp import db
 from ixp.cli.common import printable
+from ixp.rs.snippets import PLATFORMS
 from ixp.settings import get_settings
 from tests import pg
 from tests.cli import run, set_up_pkix
@@ -252,10 +253,11 @@ def test_a_malformed_setting_is_one_line_naming_it(
 HOSTILE = "\x1b[31mEvil\x1b[0m [red]x[/red] :b: \x07\u202e"
 
 
-def assert_printable(output: str) -> None:
-    """Nothing a terminal would act on: no control character but newline, no bidi override."""
+def assert_printable(output: str, layout: str = "\n") -> None:
+    """Nothing a terminal would act on: no control character but the ``layout`` ones
+    (newline), no bidi override, no emoji made from a code."""
     for char in output:
-        assert char == "\n" or unicodedata.category(char) not in ("Cc", "Cs"), repr(output)
+        assert char in layout or unicodedata.category(char) not in ("Cc", "Cs"), repr(output)
     assert "\u202e" not in output and "\U0001f171" not in output
 
 
@@ -328,3 +330,23 @@ def test_a_wrong_query_is_a_bug_and_keeps_its_traceback(engine: Engine, database
         db.reported_errors(database_url),
     ):
         conn.execute(text("SELECT no_such_column FROM members"))
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_router_snippet_shows_stored_names_escaped(
+    hostile_member: str, setup: CliRunner, platform: str
+) -> None:
+    code, out, err = run(setup, "member", "snippet", "38193", "--platform", platform)
+    assert code == 0, err
+    assert_printable(out, layout="\n\t")
+    assert len(out.splitlines()) > 3
+
+
+def test_ixf_export_to_the_terminal_is_exact_json_escaped(
+    hostile_member: str, setup: CliRunner
+) -> None:
+    code, out, err = run(setup, "export", "ixf")
+    assert code == 0, err
+    assert_printable(out)
+    names = [m.get("name") for m in json.loads(out)["member_list"]]
+    assert hostile_member in names

@@ -41,13 +41,34 @@ R = TypeVar("R")
 _CONTROLS = "\x00-\x1f\x7f-\x9f"
 _INVISIBLE = "\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 _UNPRINTABLE = re.compile(f"[{_CONTROLS}{_INVISIBLE}]")
+# The same, for text whose line breaks and tabs are its layout.
+_UNPRINTABLE_IN_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
 # json.dumps already escapes C0 controls inside strings; the rest may pass raw.
 _UNPRINTABLE_IN_JSON = re.compile(f"[\x7f-\x9f{_INVISIBLE}]")
 
 
+def _python_escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
 def printable(text: str) -> str:
     """``text`` with everything a terminal would act on written as a Python escape."""
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return _UNPRINTABLE.sub(_python_escape, text)
+
+
+def printable_lines(text: str) -> str:
+    """Multi-line ``text`` (a router snippet) as ``printable`` makes it, keeping its
+    line breaks and tabs."""
+    return _UNPRINTABLE_IN_LINES.sub(_python_escape, text)
+
+
+def json_safe(text: str) -> str:
+    """JSON text with what a terminal would act on written as ``\\uXXXX`` escapes.
+
+    Such characters can only stand inside JSON strings, where the escape means
+    the same character: the JSON value is exactly the same.
+    """
+    return _UNPRINTABLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class PlainConsole(Console):
@@ -128,14 +149,9 @@ def cli_session(settings: Settings | None = None) -> Iterator[Session]:
 
 
 def emit_json(data: Any) -> None:
-    """Write ``data`` as JSON to stdout (dates and other objects as strings).
-
-    Non-ASCII text stays readable; the characters a terminal would act on are
-    written as ``\\uXXXX`` escapes, which leaves the JSON value exactly the same.
-    """
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    text = _UNPRINTABLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    sys.stdout.write(text + "\n")
+    """Write ``data`` as JSON to stdout (dates and other objects as strings); non-ASCII
+    text stays readable, see ``json_safe``."""
+    sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
 
 
 def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

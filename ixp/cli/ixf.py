@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ixp import ixf as service
-from ixp.cli.common import JsonOption, cli_session, emit, handles_errors, say
+from ixp.cli.common import JsonOption, cli_session, emit, handles_errors, json_safe, say
 from ixp.exchange import get_exchange
 from ixp.settings import get_settings
 
@@ -64,7 +64,7 @@ def export_ixf(
     with cli_session(settings) as session:
         text = service.export_json(session, get_exchange(session), ixf_id=settings.ixf_id)
     if out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(json_safe(text))
         return
     out.write_text(text, encoding="utf-8")
     say(f"wrote {out}")

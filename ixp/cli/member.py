@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from ixp import members as service
-from ixp.cli.common import JsonOption, cli_session, emit, handles_errors
+from ixp.cli.common import JsonOption, cli_session, emit, handles_errors, printable_lines
 from ixp.rs.snippets import PLATFORMS, member_snippet
 from ixp.settings import get_settings
 
@@ -204,4 +204,4 @@ def member_snippet_command(
 ) -> None:
     """Print the member's router configuration for its sessions with the route servers."""
     with cli_session() as session:
-        sys.stdout.write(member_snippet(session, asn, platform))
+        sys.stdout.write(printable_lines(member_snippet(session, asn, platform)))
