@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     monitor_interval_seconds: float = Field(default=30.0, description="Session check period.")
     monitor_reach_interval_seconds: float = Field(default=300.0, description="Reach sample period.")
     monitor_backoff_max_seconds: float = Field(default=60.0, description="Longest retry wait.")
+    monitor_rib_wait_seconds: float = Field(
+        default=90.0, gt=0, description="How long `monitor run --once` waits for full RIBs."
+    )
     monitor_session_down_minutes: float = Field(default=10.0, description="Down alert after.")
     monitor_max_prefix_warn: float = Field(default=0.8, description="Max-prefix warning share.")
     monitor_prefix_jump_ratio: float = Field(default=0.5, description="Prefix jump event share.")

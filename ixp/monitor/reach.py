@@ -300,8 +300,15 @@ def store_samples(
     )
 
 
-def report(session: Session, exchange: Exchange, history: int = 10) -> dict[str, object]:
-    """The newest sample set (overall and per member) and the recent overall history."""
+def report(
+    session: Session, exchange: Exchange, history: int = 10, top: int | None = None
+) -> dict[str, object]:
+    """The newest sample set (overall and per member) and the recent overall history.
+
+    Members come largest contribution first (IPv4 addresses, then IPv6 /48s, then
+    ASNs they make reachable), the order an operator reads them in; ``top`` keeps
+    only the first so many.
+    """
     latest = session.scalar(
         select(ReachSample.at)
         .where(ReachSample.exchange_id == exchange.id)
@@ -333,9 +340,17 @@ def report(session: Session, exchange: Exchange, history: int = 10) -> dict[str,
         "country": exchange.country,
         "at": latest,
         "overall": overall,
-        "members": [r.as_dict() for r in reaches if r.asn is not None],
+        "members": [r.as_dict() for r in _ranked(reaches)[:top]],
         "history": [{"at": row.at, **_reach(row).as_dict()} for row in past],
     }
+
+
+def _ranked(reaches: list[Reach]) -> list[Reach]:
+    members = [r for r in reaches if r.asn is not None]
+    return sorted(
+        members,
+        key=lambda r: (-r.ipv4_reachable, -r.ipv6_48_reachable, -r.asns_reachable, r.asn),
+    )
 
 
 def _reach(row: ReachSample) -> Reach:

@@ -13,7 +13,7 @@ what BGP gives for free.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from ixp.exabgp.decode import Attributes, EndOfRib, Message, RouteKey, RouteUpdate, StateChange
@@ -138,6 +138,20 @@ class RouteServerRib:
     def up(self) -> bool:
         """True if at least one collector session is established."""
         return any(rib.up for rib in self.sessions.values())
+
+    def established(self, peers: Iterable[str]) -> bool:
+        """True when the collector's session with every address in ``peers`` is up."""
+        return all(peer in self.sessions and self.sessions[peer].up for peer in peers)
+
+    def loaded(self, peers: Iterable[str]) -> bool:
+        """True when every session with ``peers`` is up and has sent its End-of-RIB.
+
+        BIRD sends End-of-RIB after the initial table only to peers that speak
+        graceful restart; callers without it fall back to a route count that
+        holds still (see ``Monitor.wait_for_ribs``).
+        """
+        ribs = [self.sessions.get(peer) for peer in peers]
+        return all(rib is not None and rib.up and rib.end_of_rib for rib in ribs)
 
     def routes(self) -> Iterator[Route]:
         """Every distinct route; the same BIRD path seen on two sessions is listed once."""

@@ -228,6 +228,36 @@ class Monitor:
         for name, collector in self.collectors.items():
             self.metrics.set_collector(name, collector)
 
+    def wait_for_ribs(self, timeout: float, settle: float = 3.0) -> bool:
+        """Wait until every collector holds its route server's whole table; False on timeout.
+
+        Whole means every collector session is up and has sent End-of-RIB, or,
+        for a route server that sends no End-of-RIB (BIRD sends it only to
+        graceful-restart speakers), that the route count has held still for
+        ``settle`` seconds with every session up. A one-off round (``monitor
+        run --once``) needs this before sampling reachability: a half-filled
+        RIB would report the exchange reaching less than it does.
+        """
+        deadline = time.monotonic() + timeout
+        last, steady_since = -1, time.monotonic()
+        while True:
+            loaded, up, total = True, True, 0
+            for collector in self.collectors.values():
+                rib = collector.ingest.rib
+                with collector.ingest.lock:
+                    peers = [peer.rs_address for peer in collector.spec.peers]
+                    loaded = loaded and rib.loaded(peers)
+                    up = up and rib.established(peers)
+                    total += len(rib)
+            now = time.monotonic()
+            if total != last:
+                last, steady_since = total, now
+            if loaded or (up and total and now - steady_since >= settle):
+                return True
+            if now >= deadline:
+                return False
+            time.sleep(0.2)
+
     # -- reachability -----------------------------------------------------------------------
 
     def rib_routes(self) -> list[tuple[str, int | None, int | None]]:
@@ -263,21 +293,27 @@ def run(
     engine: Engine | None = None,
     sockets: Mapping[str, str] | None = None,
 ) -> None:
-    """Run the monitor until SIGTERM/SIGINT (or ``stop`` is set); ``once``: one round, no RIB."""
+    """Run the monitor until SIGTERM/SIGINT (or ``stop`` is set).
+
+    ``once``: one round and a reachability sample from full RIBs, then stop
+    (no /metrics server); the collectors run just long enough to load the tables.
+    """
     monitor = Monitor(settings, engine, sockets)
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    monitor.start(collectors=not once, metrics=not once)
-    next_reach = time.monotonic() + settings.monitor_interval_seconds
+    monitor.start(collectors=True, metrics=not once)
+    if once and monitor.collectors and not monitor.wait_for_ribs(settings.monitor_rib_wait_seconds):
+        log.warning("collector RIBs still loading after %.0f s", settings.monitor_rib_wait_seconds)
+    next_reach = time.monotonic() + (0 if once else settings.monitor_interval_seconds)
     try:
         while True:
             try:
                 result = monitor.check()
                 for name, error in result.unreachable.items():
                     log.warning("%s unreachable: %s", name, error)
-                if not once and time.monotonic() >= next_reach:
+                if monitor.collectors and time.monotonic() >= next_reach:
                     monitor.sample_reach()
                     next_reach = time.monotonic() + settings.monitor_reach_interval_seconds
             except (IxpError, SQLAlchemyError) as exc:

@@ -36,7 +36,7 @@ from ixp.members import get_member
 from ixp.models import Alert, SessionEvent
 from ixp.monitor import reach
 from ixp.monitor.routes import member_routes
-from ixp.monitor.service import Monitor
+from ixp.monitor.service import Monitor, run
 from ixp.rs.context import build_context
 from ixp.rs.render import render_config
 from ixp.settings import Settings
@@ -305,3 +305,25 @@ def test_a_killed_collector_is_restarted_and_its_rib_rebuilt(live: Live) -> None
     collector.kill_child()
     wait_for(lambda: collector.restarts > restarts, "the collector to restart ExaBGP")
     wait_for(lambda: rib_routes(live.monitor) == before, "the RIB to be rebuilt")
+
+
+def test_a_one_off_round_reads_the_whole_rib_and_samples_reachability(
+    live: Live, tmp_path: Path
+) -> None:
+    """`ixp monitor run --once` (as `make demo` ends): no half-filled RIB, a stored sample.
+
+    Runs last: the module's long-running monitor is stopped first, because the
+    one-off round's collector takes over the same collector address.
+    """
+    path = tmp_path / "delegated-pk.txt"
+    path.write_text(DELEGATED)
+    with live.session() as session:
+        reach.load_delegations(session, path, "PK")
+    live.monitor.stop()
+    lab_settings, sockets = lab_overrides(live.settings)
+    run(lab_settings, once=True, engine=live.engine, sockets=sockets)
+    with live.session() as session:
+        exchange = get_route_server(session, "rs1").exchange
+        report = reach.report(session, exchange, top=1)
+    assert report["overall"]["ipv4_reachable"] == 87_040  # type: ignore[index]
+    assert [m["asn"] for m in report["members"]] == [10101]  # type: ignore[union-attr]

@@ -95,6 +95,8 @@ def test_load_store_and_report(session: Session, tmp_path: Path) -> None:
     report = reach.report(session, exchange)
     assert report["overall"]["ipv4_percent"] == 47.22
     assert [m["asn"] for m in report["members"]] == [38001, 38002]
+    top = reach.report(session, exchange, top=1)["members"]
+    assert [m["asn"] for m in top] == [38001]  # the larger contribution (1,114,112 addresses)
     assert len(report["history"]) == 2
     empty = tmp_path / "other.txt"
     empty.write_text("apnic|IN|asn|9829|1|19990101|allocated|X\n")
