@@ -30,6 +30,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ixp.errors import SourceUnavailable
 
@@ -195,7 +196,8 @@ def parse_protocols(lines: Iterable[ReplyLine]) -> list[ProtocolStatus]:
             row = PROTOCOL_ROW.match(line.text)
             if row is None:
                 raise UnreadableOutput("protocol row", line.text)
-            protocols.append(ProtocolStatus(**row.groupdict()))
+            fields: dict[str, Any] = row.groupdict()
+            protocols.append(ProtocolStatus(**fields))
             channel = None
         elif line.code == 1006 and protocols and line.text.strip():
             current = protocols[-1]

@@ -158,9 +158,9 @@ def _text(value: object, field: str) -> str:
 
 def _time(value: object) -> float:
     """ExaBGP's timestamp; Python's JSON parser lets ``NaN`` and ``Infinity`` through."""
-    if type(value) in (int, float) and math.isfinite(value):  # not bool, nan or inf
-        return float(value)
-    raise _bad("time", value, "is not a finite number")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _bad("time", value, "is not a finite number")
+    return float(value)
 
 
 def _of_type(value: object, kind: type, field: str) -> Any:
@@ -205,7 +205,8 @@ class Decoder:
 
     def _decode_object(self, data: dict[str, Any]) -> Message | None:
         kind = data["type"]
-        neighbor = data.get("neighbor")
+        # Any: a missing or mistyped part raises TypeError or KeyError, caught in decode().
+        neighbor: Any = data.get("neighbor")
         if kind == "update":
             message = neighbor["message"]
             update = message.get("update")
@@ -327,8 +328,8 @@ class Decoder:
             self._addresses.clear()
         return self._addresses.setdefault(text, text)
 
-    def _attributes_of(self, raw: object) -> Attributes:
-        raw = _of_type(raw, dict, "attribute")
+    def _attributes_of(self, value: object) -> Attributes:
+        raw = _of_type(value, dict, "attribute")
         if len(self._attributes) >= _INTERN_LIMIT:
             # Interning only saves memory; start afresh rather than grow without bound.
             for table in (self._paths, self._communities, self._large, self._attributes):
@@ -363,8 +364,12 @@ class Decoder:
         return self._attributes.setdefault(attributes, attributes)
 
 
-def _community(value: object, parts: int, maximum: int, field: str) -> tuple[int, ...]:
-    """A community as ExaBGP writes it: a JSON array of ``parts`` integers."""
+def _community(value: object, parts: int, maximum: int, field: str) -> Any:
+    """A community as ExaBGP writes it: a JSON array of ``parts`` integers.
+
+    Typed ``Any``: the caller knows ``parts`` and stores a ``Community`` (2) or a
+    ``LargeCommunity`` (3), which the annotation cannot express by value.
+    """
     if type(value) is not list or len(value) != parts:
         raise _bad(field, value, f"is not an array of {parts} integers")
     return tuple(_number(part, field, maximum) for part in value)

@@ -173,7 +173,7 @@ def _member_node(
     Rejected examples need a speaker that sends any path or next hop: ExaBGP.
     """
     addresses = {address.family: address.address for address in member.addresses}
-    families = {family for family in (4, 6) if family in addresses}
+    families: set[int] = {family for family in (4, 6) if family in addresses}
     if routes is None:
         registered = _registered(session, member, settings.lab_routes_per_member)
         routes = [Route(p) for family in sorted(families) for p in registered.get(family, [])]

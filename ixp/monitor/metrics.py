@@ -133,10 +133,9 @@ class MonitorMetrics:
         """Replace the reachability gauges."""
         self.reach.clear()
         for reach in reaches:
-            values = reach.as_dict()
             asn = "" if reach.asn is None else str(reach.asn)
-            for resource in ("ipv4", "ipv6_48", "asn"):
-                self.reach.labels(resource, asn).set(values[f"{resource}_percent"])
+            for resource, share in reach.percents().items():
+                self.reach.labels(resource, asn).set(share)
 
     def serve(self, address: str, port: int) -> tuple[WSGIServer, threading.Thread]:
         """Start the ``/metrics`` HTTP server in a daemon thread; returns (server, thread)."""

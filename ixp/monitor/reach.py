@@ -176,13 +176,19 @@ class Reach:
     def _percent(part: int, whole: int) -> float:
         return round(100.0 * part / whole, 2) if whole else 0.0
 
+    def percents(self) -> dict[str, float]:
+        """Share reachable per resource (``ipv4``, ``ipv6_48``, ``asn``), in percent."""
+        return {
+            "ipv4": self._percent(self.ipv4_reachable, self.ipv4_total),
+            "ipv6_48": self._percent(self.ipv6_48_reachable, self.ipv6_48_total),
+            "asn": self._percent(self.asns_reachable, self.asns_total),
+        }
+
     def as_dict(self) -> dict[str, object]:
         """With the three percentages the report shows."""
         return {
             "asn": self.asn,
-            "ipv4_percent": self._percent(self.ipv4_reachable, self.ipv4_total),
-            "ipv6_48_percent": self._percent(self.ipv6_48_reachable, self.ipv6_48_total),
-            "asn_percent": self._percent(self.asns_reachable, self.asns_total),
+            **{f"{resource}_percent": share for resource, share in self.percents().items()},
             "ipv4_reachable": self.ipv4_reachable,
             "ipv4_total": self.ipv4_total,
             "ipv6_48_reachable": self.ipv6_48_reachable,

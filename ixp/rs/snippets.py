@@ -118,7 +118,7 @@ def _prefixes(asn: int, family: int, entries: Sequence[PrefixEntry]) -> list[Sni
 
 def snippet_context(member: Member, registered: Sequence[PrefixEntry] = ()) -> SnippetContext:
     """The member's sessions with each route server of its exchange, and what it may announce."""
-    peers = []
+    peers: list[SnippetPeer] = []
     for link in sorted(member.rs_sessions, key=lambda s: s.route_server.name):
         rs = link.route_server
         for family, enabled, rs_address in (
