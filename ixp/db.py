@@ -24,7 +24,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from ixp.errors import Conflict, SourceUnavailable, ValidationError
+from ixp.errors import Conflict, Remedy, SourceUnavailable, ValidationError
 from ixp.settings import Settings
 
 # How long an SQLite writer waits for another one to finish before giving up.
@@ -97,7 +97,7 @@ def _unique_detail(exc: sa_exc.IntegrityError) -> str:
 def _unusable_reason(exc: sa_exc.SQLAlchemyError) -> str | None:
     """Why the database cannot be used, or None when ``exc`` is a wrong query (a bug)."""
     if isinstance(exc, sa_exc.DBAPIError) and _has_no_schema(exc):
-        return f"has no ixp schema ({_first_line(exc.orig)}); run 'ixp db upgrade'"
+        return f"has no ixp schema ({_first_line(exc.orig)})"
     if isinstance(exc, sa_exc.DBAPIError) and isinstance(exc.orig, sqlite3.Error):
         code = getattr(exc.orig, "sqlite_errorcode", None)
         unusable = code is not None and code & 0xFF in _SQLITE_UNUSABLE
@@ -112,7 +112,7 @@ def reported_errors(url: str) -> Iterator[None]:
     """Turn a database that cannot be used into a domain error naming its (masked) URL.
 
     Unreachable, refused, locked or unreadable: ``SourceUnavailable``. No
-    schema yet: the same, saying to run ``ixp db upgrade``. A unique key taken
+    schema yet: the same, with the remedy ``DB_UPGRADE``. A unique key taken
     by a concurrent writer between our check and our write: ``Conflict``.
     Anything else (a wrong query) is a bug and keeps its traceback.
     """
@@ -130,7 +130,11 @@ def reported_errors(url: str) -> Iterator[None]:
         reason = _unusable_reason(exc)
         if reason is None:
             raise
-        raise SourceUnavailable(f"{where}: {_without_password(reason, url)}") from exc
+        no_schema = isinstance(exc, sa_exc.DBAPIError) and _has_no_schema(exc)
+        raise SourceUnavailable(
+            f"{where}: {_without_password(reason, url)}",
+            hint=Remedy.DB_UPGRADE if no_schema else None,
+        ) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ixp import addressing, audit, validate
 from ixp.db import transaction
-from ixp.errors import Conflict, NotFound, ValidationError
+from ixp.errors import Conflict, NotFound, Remedy, ValidationError
 from ixp.models import Exchange, Member, PeeringLan, RouteServer, RsSession
 
 # Route-server names become file names and BIRD identifiers: keep them plain.
@@ -78,7 +78,7 @@ def get_exchange(session: Session, name: str | None = None) -> Exchange:
         return exchange
     exchanges = list(session.scalars(select(Exchange).order_by(Exchange.id).limit(2)))
     if not exchanges:
-        raise NotFound("exchange: none exists yet; run 'ixp exchange init' first")
+        raise NotFound("none exists yet", field="exchange", hint=Remedy.INIT_EXCHANGE)
     if len(exchanges) > 1:
         raise ValidationError("exchange", None, "must be named: this database holds several")
     return exchanges[0]

@@ -76,15 +76,12 @@ _NOT_RS_NAME = re.compile(r"[^a-z0-9-]+")
 class IxfError(ValidationError):
     """An IX-F file that cannot be imported: ``<JSON key or member>: <problem>``, one line.
 
-    A ``ValidationError`` (the input is wrong, whatever the underlying cause), but
-    its message is built here because it wraps the onboarding's own message.
+    A ``ValidationError`` (the input is wrong, whatever the underlying cause)
+    without a value: ``problem`` names it, or wraps the onboarding's own message.
     """
 
     def __init__(self, where: str, problem: str) -> None:
-        IxpError.__init__(self, f"{where}: {problem}")
-        self.field = where
-        self.value = None
-        self.reason = problem
+        IxpError.__init__(self, problem, field=where)
 
 
 @dataclass(frozen=True)

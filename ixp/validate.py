@@ -2,9 +2,9 @@
 
 Each function returns the normalised value or raises ``ValidationError`` naming
 the field and the value, so callers can validate a whole input before writing.
-Values in messages go through ``shown``, so a hostile value (a name of thousands
-of characters, a number of thousands of digits, a list nested a thousand deep)
-still makes a short, printable, one-line error.
+Values in messages go through ``shown`` (from ``ixp.errors``), so a hostile
+value (a name of thousands of characters, a number of thousands of digits, a
+list nested a thousand deep) still makes a short, printable, one-line error.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 import netaddr
 
 from ixp.errors import ValidationError
+from ixp.errors import shown as shown  # re-exported: callers use validate.shown
 
 MAX_ASN = 4_294_967_295
 
@@ -45,31 +46,6 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # one; no database can encode it) and the Unicode line and paragraph separators.
 # Every free-text field stored today is one line, so tab and newline are refused too.
 _UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-# How much of a value's repr an error message shows.
-_SHOWN_LENGTH = 60
-
-
-class _Shown(str):
-    """A value's repr already cut short: messages print it as it is, without quoting it again."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-def shown(value: object) -> object:
-    """``value`` itself when its repr is short, else a stand-in whose repr is cut short.
-
-    For the ``value`` of a ``ValidationError``: its message prints ``repr(value)``,
-    which escapes control characters and surrogates but has no length limit and
-    fails outright for integers beyond 4300 digits or lists nested too deeply.
-    """
-    try:
-        text = repr(value)
-    except (RecursionError, ValueError):
-        return _Shown(f"<{type(value).__name__} too deeply nested or too large to show>")
-    return value if len(text) <= _SHOWN_LENGTH else _Shown(text[:_SHOWN_LENGTH] + "…")
 
 
 def quoted(value: object) -> str:

@@ -3,7 +3,9 @@
 Commands are thin: they parse options, call one service function in ``ixp/``
 inside ``cli_session`` and print the result with ``emit``. Domain errors become
 one line on stderr (``error: ...``, exit 2), never a traceback; so do a
-database that cannot be used and a malformed setting.
+database that cannot be used and a malformed setting. Input with several bad
+fields is one line per field. The remedy an error names (``Remedy``) is worded
+here, as the commands and options that apply it: the domain never names them.
 
 Whatever is printed may come from the database or the command line, so it is
 hostile until proven otherwise: control characters are shown escaped (ESC as
@@ -28,7 +30,16 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from ixp import db
-from ixp.errors import IxpError, ValidationError
+from ixp.errors import (
+    Conflict,
+    HeldForApproval,
+    IxpError,
+    NotFound,
+    Remedy,
+    SourceUnavailable,
+    ValidationError,
+)
+from ixp.rs.check import ConfigRejected
 from ixp.settings import Settings, get_settings
 
 P = ParamSpec("P")
@@ -102,6 +113,50 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+# How the CLI words each remedy the domain names.
+REMEDY_WORDS: dict[Remedy, str] = {
+    Remedy.INIT_EXCHANGE: "run 'ixp exchange init' first",
+    Remedy.DB_UPGRADE: "run 'ixp db upgrade'",
+    Remedy.FORCE: "use --force to do it anyway",
+    Remedy.LAB_UP: "run 'ixp lab up' first",
+    Remedy.LAB_DOWN: "run 'ixp lab down' first",
+}
+
+# The exit status of each kind of domain error: 2, or 1 for a check that failed.
+# ``IxpError`` stands for the few module errors not yet placed in a category.
+EXIT_STATUS: dict[type[IxpError], int] = {
+    ValidationError: 2,
+    NotFound: 2,
+    Conflict: 2,
+    SourceUnavailable: 2,
+    HeldForApproval: 2,
+    ConfigRejected: 1,
+    IxpError: 2,
+}
+
+
+def exit_status(kind: type[IxpError]) -> int:
+    """The exit status for an error of ``kind``: that of its nearest mapped class."""
+    return next(EXIT_STATUS[k] for k in kind.__mro__ if k in EXIT_STATUS)
+
+
+def error_lines(exc: IxpError) -> list[str]:
+    """What the CLI prints for ``exc``: one line per bad field, each with its remedy worded."""
+    errors: tuple[IxpError, ...] = exc.errors if isinstance(exc, ValidationError) else (exc,)
+    return [
+        f"{error}; {REMEDY_WORDS[error.hint]}" if error.hint is not None else str(error)
+        for error in errors
+    ]
+
+
+def fail_on(exc: IxpError) -> typer.Exit:
+    """Print ``exc`` as ``error:`` lines and return the Exit (with its status) to raise."""
+    *first, last = error_lines(exc)
+    for line in first:
+        err_console.print(f"error: {line}", soft_wrap=True)
+    return fail(last, exit_status(type(exc)))
+
+
 def _settings_error(exc: pydantic.ValidationError) -> ValidationError:
     """The first problem of a malformed setting (environment or TOML), as a domain error."""
     first = exc.errors()[0]
@@ -131,7 +186,7 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
             with db.reported_errors(url):
                 return func(*args, **kwargs)
         except IxpError as exc:
-            raise fail(str(exc)) from None
+            raise fail_on(exc) from None
 
     return wrapper
 

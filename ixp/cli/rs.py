@@ -16,7 +16,6 @@ from ixp.cli.common import (
     emit,
     emit_json,
     emit_table,
-    fail,
     handles_errors,
 )
 from ixp.cli.common import console as out
@@ -24,7 +23,6 @@ from ixp.errors import ValidationError
 from ixp.exchange import get_exchange, get_route_server
 from ixp.irr.prefixes import is_ascii_number
 from ixp.rs.build import BuildReport, build
-from ixp.rs.check import ConfigRejected
 from ixp.rs.context import build_context
 from ixp.rs.explain import Explanation, explain_route, parse_community
 from ixp.settings import get_settings
@@ -129,10 +127,7 @@ def rs_build(
         raise ValidationError("out", out_dir, "must not be empty")
     settings = get_settings()
     with cli_session(settings) as session:
-        try:
-            report = build(session, settings, Path(out_dir), rs_name=rs)
-        except ConfigRejected as exc:
-            raise fail(str(exc), code=1) from None
+        report = build(session, settings, Path(out_dir), rs_name=rs)
     if as_json:
         emit_json(report.to_dict())
     else:

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ixp.bird import ProtocolStatus
-from ixp.errors import Conflict, NotFound
+from ixp.errors import Conflict, NotFound, Remedy
 from ixp.lab import netns
 from ixp.lab.bird import BirdDaemon
 from ixp.lab.exabgp import Speaker
@@ -112,7 +112,7 @@ class Lab:
         is raised; ``up`` never leaves a half-built lab behind.
         """
         if self.state_path.exists():
-            raise Conflict(f"lab: already up ({self.state_path}); run 'ixp lab down' first")
+            raise Conflict(f"already up ({self.state_path})", field="lab", hint=Remedy.LAB_DOWN)
         prefix = f"ixp{secrets.token_hex(3)}"
         directory = lab_home(self.settings) / prefix
         self._state = _State(prefix=prefix, directory=str(directory), layout=self.layout.to_dict())

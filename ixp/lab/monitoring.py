@@ -7,7 +7,7 @@ module says what they are for the lab another process started with ``ixp lab up`
 
 from __future__ import annotations
 
-from ixp.errors import NotFound, ValidationError
+from ixp.errors import NotFound, Remedy, ValidationError
 from ixp.lab.lab import Lab
 from ixp.settings import Settings
 
@@ -16,7 +16,7 @@ def running_lab(settings: Settings) -> Lab:
     """The lab ``ixp lab up`` started for ``settings``; NotFound when none is up."""
     lab = Lab.load(settings)
     if lab is None:
-        raise NotFound("lab: not up; run 'ixp lab up' first")
+        raise NotFound("not up", field="lab", hint=Remedy.LAB_UP)
     return lab
 
 

@@ -47,10 +47,11 @@ class Rule(enum.StrEnum):
 
 
 IRR_CODES = frozenset({RejectCode.PREFIX_NOT_IN_AS_SET, RejectCode.ORIGIN_NOT_IN_AS_SET})
-# What the operator runs to put a closed filter's registry data in use.
+# What puts a closed filter's registry data in use, in the words of the domain: the
+# alert is read on the command line, in mail and on the web alike.
 _REGISTRY_REMEDY = {
-    RegistryState.missing: "run ixp irr sync",
-    RegistryState.first_held: "run ixp irr approve {asn}",
+    RegistryState.missing: "sync its registry data",
+    RegistryState.first_held: "approve the held data",
 }
 # BIRD's words when an import limit shut a session (``Last error``).
 LIMIT_ERROR = "limit"
@@ -191,7 +192,7 @@ def _registry_findings(registries: Mapping[int, RegistryState]) -> Iterator[Find
     Not tied to a route server: the same data feeds every route server's filter.
     """
     for asn, state in sorted(registries.items()):
-        remedy = _REGISTRY_REMEDY[state].format(asn=asn)
+        remedy = _REGISTRY_REMEDY[state]
         yield Finding(
             f"{Rule.no_registry_data}:{asn}",
             Rule.no_registry_data,

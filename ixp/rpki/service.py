@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ixp import audit, jsonload, validate
 from ixp.db import transaction
-from ixp.errors import HeldForApproval, ValidationError
+from ixp.errors import HeldForApproval, Remedy, ValidationError
 from ixp.models import RpkiLoad, RpkiRoa
 from ixp.models.base import utcnow
 from ixp.rpki.formats import Entry, parse_document
@@ -97,13 +97,16 @@ def load_file(
     rows = _rows_in_order(entries)
     previous = session.scalar(select(func.count()).select_from(RpkiRoa)) or 0
     if not rows and not force:
-        raise ValidationError("file", str(path), "has no ROAs (use --force to load an empty set)")
+        raise ValidationError("file", str(path), "has no ROAs", hint=Remedy.FORCE)
     floor = previous * (1 - settings.rpki_max_shrink_percent / 100)
     if not force and previous and len(rows) < floor:
         raise HeldForApproval(
-            f"file: {str(path)!r} has {len(rows)} ROAs against {previous} loaded now, "
+            f"has {len(rows)} ROAs against {previous} loaded now, "
             f"a drop of more than {settings.rpki_max_shrink_percent:g}% "
-            "(rpki_max_shrink_percent); check the validator, or load it with --force"
+            "(rpki_max_shrink_percent); check the validator",
+            field="file",
+            value=str(path),
+            hint=Remedy.FORCE,
         )
     v4 = sum(1 for row in rows if ":" not in row["prefix"])
     load = RpkiLoad(

@@ -221,7 +221,7 @@ def test_a_member_without_registry_data_is_alerted_until_its_data_is_in_use(
     add(session, 38004, "AS-DELTA", status="suspended")  # not configured: nothing to say
     first = monitor.check(T0)
     assert [(a.rule, a.asn) for a in first.opened] == [(alerts.Rule.no_registry_data, 38003)]
-    no_data = "AS38003: no registry data: all routes filtered (run ixp irr sync)"
+    no_data = "AS38003: no registry data: all routes filtered (sync its registry data)"
     assert (alerts.Rule.no_registry_data, 38003, no_data) in open_alerts(session)
 
     # The first data covers more than a /30: held for approval, the filter stays closed.
@@ -233,7 +233,7 @@ def test_a_member_without_registry_data_is_alerted_until_its_data_is_in_use(
         alerts.Rule.no_registry_data,
         38003,
         "AS38003: first registry data held for approval: all routes filtered "
-        "(run ixp irr approve 38003)",
+        "(approve the held data)",
     ) in open_alerts(session)
 
     approve(session, get_member(session, 38003))

@@ -34,6 +34,11 @@ def test_bad_file_and_shrink_are_one_line_errors(cli: CliRunner, tmp_path: Path)
     small = tmp_path / "small.json"
     small.write_text('{"roas": [{"asn": "AS1", "prefix": "193.0.0.0/21", "maxLength": 24}]}')
     code, _, err = run(cli, "rpki", "load", str(small))
-    assert code == 2 and "has 1 ROAs against 4 loaded now" in err and "--force" in err
+    assert code == 2 and "has 1 ROAs against 4 loaded now" in err
+    assert err.endswith("; check the validator; use --force to do it anyway\n")
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"roas": []}')
+    code, _, err = run(cli, "rpki", "load", str(empty))
+    assert (code, err) == (2, f"error: file: '{empty}' has no ROAs; use --force to do it anyway\n")
     code, out, _ = run(cli, "rpki", "load", str(small), "--force", "--json")
     assert code == 0 and json.loads(out)["forced"] is True

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from ixp.errors import HeldForApproval, ValidationError
+from ixp.errors import HeldForApproval, Remedy, ValidationError
 from ixp.models import AuditEntry
 from ixp.rpki import service
 from ixp.rpki.types import Roa
@@ -111,7 +111,7 @@ def _roa(**overrides: Any) -> dict[str, Any]:
         ),
         ({"roas": [_roa(asn=2**32)]}, "roas[0].asn: 4294967296 is outside the 32-bit ASN range"),
         ({"roas": [_roa(asn=True)]}, "roas[0].asn: True is not an ASN"),
-        ({"roas": []}, "file: '{path}' has no ROAs (use --force to load an empty set)"),
+        ({"roas": []}, "file: '{path}' has no ROAs"),
     ],
 )
 def test_bad_files_are_refused_with_one_line_and_change_nothing(
@@ -128,6 +128,7 @@ def test_bad_files_are_refused_with_one_line_and_change_nothing(
     with pytest.raises(ValidationError) as caught:
         service.load_file(session, path, settings=settings)
     assert str(caught.value) == message.format(path=path)
+    assert caught.value.hint is (Remedy.FORCE if document == {"roas": []} else None)
     assert "\n" not in str(caught.value)
     assert snapshot(engine) == state
 
@@ -138,8 +139,9 @@ def test_a_big_shrink_is_held_unless_forced(
     service.load_file(session, DATA / "routinator.json", settings=settings)
     state = snapshot(engine)
     path = _write(tmp_path, {"roas": [_roa()]})
-    with pytest.raises(HeldForApproval, match="has 1 ROAs against 4 loaded now"):
+    with pytest.raises(HeldForApproval, match="has 1 ROAs against 4 loaded now") as caught:
         service.load_file(session, path, settings=settings)
+    assert caught.value.hint is Remedy.FORCE
     assert snapshot(engine) == state
     report = service.load_file(session, path, settings=settings, force=True)
     assert report.forced and service.current_roas(session) == [Roa("203.99.160.0/19", 24, 38193)]
