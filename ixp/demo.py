@@ -100,7 +100,7 @@ def _load_roas(session: Session, settings: Settings, actor: str) -> int | None:
     return report.roas_v4 + report.roas_v6
 
 
-def load_demo(session: Session, settings: Settings, *, actor: str = "demo") -> DemoReport:
+def load_demo(session: Session, settings: Settings, *, actor: str) -> DemoReport:
     """Load (or top up) the demo exchange, its registry data and its ROAs."""
     extras = json.loads(EXTRAS_FILE.read_text(encoding="utf-8"))
     options = ixf.ImportOptions(

@@ -104,7 +104,7 @@ def init_exchange(
     blackhole_ipv6: str | None = None,
     url: str | None = None,
     allow_lab: bool = False,
-    actor: str = "cli",
+    actor: str,
 ) -> Exchange:
     """Create an exchange with its peering LAN."""
     name = check_name(name)
@@ -167,7 +167,7 @@ def add_route_server(
     control_socket: str | None = None,
     exchange: Exchange | None = None,
     allow_lab: bool = False,
-    actor: str = "cli",
+    actor: str,
 ) -> RouteServer:
     """Add a route server on the exchange's peering LAN; existing members get sessions with it."""
     exchange = exchange or get_exchange(session)

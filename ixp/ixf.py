@@ -84,16 +84,17 @@ class IxfError(ValidationError):
         IxpError.__init__(self, problem, field=where)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ImportOptions:
-    """Choices an IX-F file cannot express: which infrastructure, the exchange's ASN, lab use."""
+    """Choices an IX-F file cannot express: who imports, which infrastructure, the exchange's
+    ASN, lab use."""
 
+    actor: str
     ixp_id: int | None = None
     exchange_asn: int | str | None = None
     blackhole_ipv4: str | None = None
     blackhole_ipv6: str | None = None
     allow_lab: bool = False
-    actor: str = "ixf-import"
 
 
 @dataclass(frozen=True)
@@ -634,11 +635,8 @@ def _apply_member(
     return "updated"
 
 
-def import_document(
-    session: Session, document: Any, options: ImportOptions | None = None
-) -> ImportResult:
+def import_document(session: Session, document: Any, options: ImportOptions) -> ImportResult:
     """Import an IX-F 1.0 document (parsed JSON) in one transaction; see the module docstring."""
-    options = options or ImportOptions()
     parsed = read_document(document, options.ixp_id)
     outcomes: dict[str, list[int]] = {"created": [], "updated": [], "unchanged": []}
     with transaction(session):
@@ -671,7 +669,7 @@ def import_document(
     return result
 
 
-def import_file(session: Session, path: Path, options: ImportOptions | None = None) -> ImportResult:
+def import_file(session: Session, path: Path, options: ImportOptions) -> ImportResult:
     """Import the IX-F file at ``path``."""
     return import_document(session, read_file(path), options)
 

@@ -252,7 +252,7 @@ def add_member(
     *,
     exchange: Exchange | None = None,
     allow_lab: bool = False,
-    actor: str = "cli",
+    actor: str,
 ) -> Member:
     """Onboard a member: validate everything, then create it with addresses, port and sessions."""
     exchange = exchange or get_exchange(session)
@@ -326,7 +326,7 @@ def update_member(
     changes: dict[str, Any],
     *,
     exchange: Exchange | None = None,
-    actor: str = "cli",
+    actor: str,
 ) -> Member:
     """Change some fields of a member; ``ipv4``/``ipv6``/``macs``/``as_set`` are handled too,
     as are ``speed_mbps`` (of its first connection) and ``rs_ipv4``/``rs_ipv6`` (its
@@ -396,14 +396,14 @@ def _apply_changes(session: Session, member: Member, changes: dict[str, Any], ac
 
 
 def suspend_member(
-    session: Session, asn: int | str, *, exchange: Exchange | None = None, actor: str = "cli"
+    session: Session, asn: int | str, *, exchange: Exchange | None = None, actor: str
 ) -> Member:
     """Stop a member's route-server sessions (they are left out of the next build) but keep it."""
     return update_member(session, asn, {"status": "suspended"}, exchange=exchange, actor=actor)
 
 
 def remove_member(
-    session: Session, asn: int | str, *, exchange: Exchange | None = None, actor: str = "cli"
+    session: Session, asn: int | str, *, exchange: Exchange | None = None, actor: str
 ) -> dict[str, Any]:
     """Delete a member and free its addresses and MACs; the audit log keeps what it was."""
     member = get_member(session, asn, exchange)

@@ -18,6 +18,7 @@ def pkix_test_exchange(session: Session) -> None:
         lan6="2001:7f8:1::/64",
         blackhole_ipv4="185.1.10.66",
         blackhole_ipv6="2001:7f8:1::66",
+        actor="test",
     )
     for index, site in ((1, "isb"), (2, "khi")):
         exchange.add_route_server(
@@ -27,4 +28,5 @@ def pkix_test_exchange(session: Session) -> None:
             router_id=f"185.1.10.{index}",
             ipv4=f"185.1.10.{index}",
             ipv6=f"2001:7f8:1::{index}",
+            actor="test",
         )

@@ -39,7 +39,9 @@ app(sys.argv[3:], prog_name="ixp")
 def make_exchange(session: Session, lan4: str, lan6: str | None) -> None:
     """The exchange and one route server, on a LAN of the given size."""
     network = netaddr.IPNetwork(lan4)
-    exchange.init_exchange(session, name="PKIX Test", country="PK", asn=38195, lan4=lan4, lan6=lan6)
+    exchange.init_exchange(
+        session, name="PKIX Test", country="PK", asn=38195, lan4=lan4, lan6=lan6, actor="test"
+    )
     exchange.add_route_server(
         session,
         name="rs1-isb",
@@ -47,6 +49,7 @@ def make_exchange(session: Session, lan4: str, lan6: str | None) -> None:
         router_id=str(network[1]),
         ipv4=str(network[1]),
         ipv6=str(netaddr.IPNetwork(lan6)[1]) if lan6 else None,
+        actor="test",
     )
 
 

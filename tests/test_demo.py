@@ -48,7 +48,7 @@ BOGONS = netaddr.IPSet(
 
 @pytest.fixture
 def loaded(session: Session, settings: Settings) -> demo.DemoReport:
-    return demo.load_demo(session, settings)
+    return demo.load_demo(session, settings, actor="test")
 
 
 def test_demo_is_a_fictional_exchange_in_pakistan(
@@ -80,7 +80,7 @@ def test_demo_load_twice_changes_nothing(
 ) -> None:
     before = snapshot(engine)
 
-    again = demo.load_demo(session, settings)
+    again = demo.load_demo(session, settings, actor="test")
 
     assert snapshot(engine) == before
     assert not again.imported.changed
@@ -132,7 +132,7 @@ def test_demo_export_validates_and_round_trips(
     first = ixf.export_json(session, get_exchange(session))
 
     with samples.empty_database(tmp_path / "second") as second:
-        ixf.import_document(second, json.loads(first))
+        ixf.import_document(second, json.loads(first), samples.OPTIONS)
         again = ixf.export_json(second, get_exchange(second))
 
     assert samples.schema_errors(demo.EXCHANGE_FILE.read_text(encoding="utf-8")) == []

@@ -25,6 +25,7 @@ def _init(session: Session, **overrides: Any) -> None:
         "asn": 38195,
         "lan4": "185.1.10.0/24",
         "lan6": "2001:7f8:1::/64",
+        "actor": "test",
     }
     exchange.init_exchange(session, **(values | overrides))
 
@@ -128,6 +129,7 @@ def test_a_hostile_route_server_is_refused_and_nothing_is_written(
         "router_id": "185.1.10.3",
         "ipv4": "185.1.10.3",
         "ipv6": None,
+        "actor": "test",
     }
     with pytest.raises(IxpError) as caught:
         exchange.add_route_server(session, **(values | overrides))

@@ -37,7 +37,7 @@ def member_input(**overrides: Any) -> members.MemberInput:
 
 
 def test_a_new_member_gets_addresses_sessions_and_an_audit_entry(ix: Session) -> None:
-    member = members.add_member(ix, member_input())
+    member = members.add_member(ix, member_input(), actor="test")
     record = members.member_to_dict(member)
     assert record["ipv4"] == ["185.1.10.3"]
     assert record["ipv6"] == ["2001:7f8:1::9531:1"]
@@ -50,21 +50,29 @@ def test_a_new_member_gets_addresses_sessions_and_an_audit_entry(ix: Session) ->
 
 def test_free_text_names_are_stored_exactly_as_given(ix: Session) -> None:
     name = 'ناياٹیل "Nayatel" & Sons {rs}; */ drop'
-    members.add_member(ix, member_input(name=name))
+    members.add_member(ix, member_input(name=name), actor="test")
     ix.expire_all()
     assert members.get_member(ix, 38193).display_name == name
 
 
 def test_auto_ip_skips_addresses_already_taken(ix: Session) -> None:
-    members.add_member(ix, member_input(asn=9541, auto_ip=False, ipv4="185.1.10.3", macs=[]))
-    second = members.add_member(ix, member_input())
+    members.add_member(
+        ix, member_input(asn=9541, auto_ip=False, ipv4="185.1.10.3", macs=[]), actor="test"
+    )
+    second = members.add_member(ix, member_input(), actor="test")
     assert members.member_to_dict(second)["ipv4"] == ["185.1.10.4"]
 
 
 def test_route_servers_added_later_get_sessions_with_existing_members(ix: Session) -> None:
-    members.add_member(ix, member_input())
+    members.add_member(ix, member_input(), actor="test")
     exchange.add_route_server(
-        ix, name="rs3-lhe", asn=38195, router_id="185.1.10.5", ipv4="185.1.10.5", ipv6=None
+        ix,
+        name="rs3-lhe",
+        asn=38195,
+        router_id="185.1.10.5",
+        ipv4="185.1.10.5",
+        ipv6=None,
+        actor="test",
     )
     names = [
         s["name"] for s in members.member_to_dict(members.get_member(ix, 38193))["route_servers"]
@@ -114,13 +122,13 @@ def test_bad_input_is_refused_with_field_and_value_and_changes_nothing(
 ) -> None:
     before = snapshot(engine)
     with pytest.raises((ValidationError, Conflict)) as caught:
-        members.add_member(ix, member_input(**overrides))
+        members.add_member(ix, member_input(**overrides), actor="test")
     assert str(caught.value) == message
     assert snapshot(engine) == before
 
 
 def test_duplicates_are_conflicts_and_change_nothing(ix: Session, engine: Engine) -> None:
-    members.add_member(ix, member_input())
+    members.add_member(ix, member_input(), actor="test")
     before = snapshot(engine)
     cases = [
         (member_input(), "asn: AS38193 is already a member of PKIX Test"),
@@ -132,14 +140,16 @@ def test_duplicates_are_conflicts_and_change_nothing(ix: Session, engine: Engine
     ]
     for data, message in cases:
         with pytest.raises(Conflict) as caught:
-            members.add_member(ix, data)
+            members.add_member(ix, data, actor="test")
         assert str(caught.value) == message
         assert snapshot(engine) == before
 
 
 def test_update_changes_only_the_given_fields_and_audits_before_and_after(ix: Session) -> None:
-    members.add_member(ix, member_input())
-    members.update_member(ix, 38193, {"max_prefix4": 250, "ipv4": "185.1.10.40", "macs": []})
+    members.add_member(ix, member_input(), actor="test")
+    members.update_member(
+        ix, 38193, {"max_prefix4": 250, "ipv4": "185.1.10.40", "macs": []}, actor="test"
+    )
     record = members.member_to_dict(members.get_member(ix, 38193))
     assert (record["max_prefix4"], record["ipv4"], record["macs"]) == (250, ["185.1.10.40"], [])
     assert record["max_prefix6"] == 20
@@ -149,8 +159,8 @@ def test_update_changes_only_the_given_fields_and_audits_before_and_after(ix: Se
 
 
 def test_failed_update_changes_nothing(ix: Session, engine: Engine) -> None:
-    members.add_member(ix, member_input())
-    members.add_member(ix, member_input(asn=9541, macs=[]))
+    members.add_member(ix, member_input(), actor="test")
+    members.add_member(ix, member_input(asn=9541, macs=[]), actor="test")
     before = snapshot(engine)
     bad = [
         {"max_prefix4": 50, "ipv4": "185.1.10.3"},
@@ -160,20 +170,20 @@ def test_failed_update_changes_nothing(ix: Session, engine: Engine) -> None:
     ]
     for changes in bad:
         with pytest.raises(IxpError):
-            members.update_member(ix, 9541, changes)
+            members.update_member(ix, 9541, changes, actor="test")
         ix.expire_all()
         assert snapshot(engine) == before
 
 
 def test_suspend_and_remove(ix: Session) -> None:
-    members.add_member(ix, member_input())
-    assert members.suspend_member(ix, "AS38193").status is MemberStatus.suspended
+    members.add_member(ix, member_input(), actor="test")
+    assert members.suspend_member(ix, "AS38193", actor="test").status is MemberStatus.suspended
     assert members.list_members(ix, status="active") == []
-    members.remove_member(ix, 38193)
+    members.remove_member(ix, 38193, actor="test")
     assert ix.scalars(select(Member)).all() == []
     with pytest.raises(NotFound, match="member: AS38193 is not a member of PKIX Test"):
         members.get_member(ix, 38193)
     # The freed address can be given to the next member.
-    assert members.member_to_dict(members.add_member(ix, member_input(asn=9541)))["ipv4"] == [
-        "185.1.10.3"
-    ]
+    assert members.member_to_dict(members.add_member(ix, member_input(asn=9541), actor="test"))[
+        "ipv4"
+    ] == ["185.1.10.3"]

@@ -29,7 +29,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from ixp import db
+from ixp import audit, db
 from ixp.errors import (
     Conflict,
     HeldForApproval,
@@ -168,11 +168,17 @@ def _settings_error(exc: pydantic.ValidationError) -> ValidationError:
 
 
 def checked_settings() -> Settings:
-    """The process settings; a malformed value is a domain error naming the setting."""
+    """The process settings; a malformed value is a domain error naming the setting.
+
+    ``actor`` is checked too: every change is recorded under it, and a command must
+    not get as far as writing before it is refused.
+    """
     try:
-        return get_settings()
+        settings = get_settings()
     except pydantic.ValidationError as exc:
         raise _settings_error(exc) from None
+    audit.check_actor(settings.actor, "settings: actor")
+    return settings
 
 
 def handles_errors(func: Callable[P, R]) -> Callable[P, R]:

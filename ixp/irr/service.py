@@ -345,7 +345,7 @@ def sync(
     return SyncReport(source=source.description, results=tuple(results))
 
 
-def approve(session: Session, member: Member, *, actor: str = "cli") -> IrrData:
+def approve(session: Session, member: Member, *, actor: str) -> IrrData:
     """Make ``member``'s held registry data current (an operator checked it)."""
     rows = _rows(session, [member.id]).get(member.id, {})
     pending, current = rows.get("pending"), rows.get("current")

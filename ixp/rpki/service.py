@@ -87,7 +87,7 @@ def load_file(
     *,
     force: bool = False,
     settings: Settings | None = None,
-    actor: str = "cli",
+    actor: str,
 ) -> LoadReport:
     """Replace the stored ROAs with the validated contents of ``path``."""
     settings = settings or get_settings()

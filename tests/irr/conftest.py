@@ -25,7 +25,7 @@ def add_member(session: Session, asn: int, **fields: Any) -> Member:
         "auto_ip": True,
     }
     values.update(fields)
-    return members.add_member(session, members.MemberInput(**values))
+    return members.add_member(session, members.MemberInput(**values), actor="test")
 
 
 @pytest.fixture

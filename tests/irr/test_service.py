@@ -212,7 +212,7 @@ def test_growth_past_the_factor_is_held_until_approved(
 def test_approve_without_held_data_is_not_found(ix: Session, settings: Settings) -> None:
     service.sync(ix, settings, rpsl_files=[REGISTRY])
     with pytest.raises(NotFound, match="AS38193 has no registry data held"):
-        service.approve(ix, members.get_member(ix, 38193))
+        service.approve(ix, members.get_member(ix, 38193), actor="test")
 
 
 def test_shrink_and_drop_to_nothing_are_held(

@@ -12,7 +12,10 @@ from typing import Any
 from jsonschema import Draft4Validator, FormatChecker
 from sqlalchemy.orm import Session
 
-from ixp import db
+from ixp import db, ixf
+
+# How the tests import: every import names who made it.
+OPTIONS = ixf.ImportOptions(actor="ixf-test")
 
 SCHEMA_FILE = (
     Path(__file__).resolve().parent.parent / "data" / "ixf" / "ixp-member-list.schema.json"

@@ -52,7 +52,7 @@ def clients_from_euroix(export: Path, workdir: Path) -> list[dict[str, Any]]:
 
 
 def test_clients_from_euroix_reads_our_export(session: Session, tmp_path: Path) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
     export = tmp_path / "members.json"
     export.write_text(ixf.export_json(session, get_exchange(session)), encoding="utf-8")
 

@@ -38,7 +38,7 @@ def _refused(session: Session, engine: Engine, path: Path) -> str:
     """The one-line error an import of ``path`` gives; the database must be unchanged."""
     before = snapshot(engine)
     with pytest.raises(IxpError) as caught:
-        ixf.import_file(session, path)
+        ixf.import_file(session, path, samples.OPTIONS)
     message = str(caught.value)
     assert "\n" not in message and message.isprintable()
     assert snapshot(engine) == before
@@ -172,7 +172,7 @@ def test_hostile_text_is_refused_into_an_empty_database(
 def test_hostile_text_in_a_reimport_leaves_the_members_as_they_were(
     session: Session, engine: Engine, tmp_path: Path
 ) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
     doc = samples.document()
     samples.member(doc, 58421)["name"] = "renamed before the bad member"
     samples.member(doc, 139871)["name"] = "Jugnu\x00"
@@ -209,14 +209,14 @@ def test_a_second_address_in_the_same_connection_is_refused_too(session: Session
     vlans = samples.member(doc, 139871)["connection_list"][0]["vlan_list"]
     vlans.append({"vlan_id": 200, "ipv4": {"address": "103.151.232.99"}})
     with pytest.raises(IxpError, match=r"AS139871 has a second IPv4 address '103.151.232.99'"):
-        ixf.import_document(session, doc)
+        ixf.import_document(session, doc, samples.OPTIONS)
 
 
 def test_the_same_address_on_two_connections_is_one_address(session: Session) -> None:
     doc = samples.document()
     _second_connection(doc, 139871, {"vlan_id": 200, "ipv4": {"address": "103.151.232.12"}})
     _second_connection(doc, 139871, {"vlan_id": 200, "ipv6": {"address": "2001:DE8:4E::12"}})
-    ixf.import_document(session, doc)
+    ixf.import_document(session, doc, samples.OPTIONS)
     jugnu = member_to_dict(get_member(session, 139871))
     assert (jugnu["ipv4"], jugnu["ipv6"]) == (["103.151.232.12"], ["2001:de8:4e::12"])
     assert jugnu["speed_mbps"] == 2000
@@ -226,7 +226,7 @@ def test_the_same_address_on_two_connections_is_one_address(session: Session) ->
 def test_an_empty_ixp_list_says_it_is_empty(session: Session, ixp_id: int | None) -> None:
     doc = samples.document() | {"ixp_list": []}
     with pytest.raises(IxpError) as caught:
-        ixf.import_document(session, doc, ixf.ImportOptions(ixp_id=ixp_id))
+        ixf.import_document(session, doc, ixf.ImportOptions(ixp_id=ixp_id, actor="test"))
     assert str(caught.value) == "ixp_list: is empty: the file describes no exchange"
 
 

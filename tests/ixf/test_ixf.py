@@ -26,7 +26,7 @@ def export(session: Session) -> str:
 def test_import_into_empty_database_creates_exchange_route_servers_and_members(
     session: Session,
 ) -> None:
-    result = ixf.import_document(session, samples.document())
+    result = ixf.import_document(session, samples.document(), samples.OPTIONS)
 
     assert result.exchange_created
     assert result.route_servers_added == ("rs1-isb",)
@@ -75,7 +75,7 @@ def test_import_into_empty_database_creates_exchange_route_servers_and_members(
 
 
 def test_export_validates_against_the_published_schema(session: Session) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
 
     text = export(session)
 
@@ -87,31 +87,31 @@ def test_export_validates_against_the_published_schema(session: Session) -> None
 
 
 def test_round_trip_export_import_export_is_identical(session: Session, tmp_path: Path) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
     first = export(session)
 
     with samples.empty_database(tmp_path / "second") as second:
-        ixf.import_document(second, json.loads(first))
+        ixf.import_document(second, json.loads(first), samples.OPTIONS)
         again = export(second)
 
     assert again == first
 
 
 def test_export_timestamp_is_the_last_change(session: Session) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
     doc = samples.document()
     samples.vlan_entry(doc, 139871)["ipv4"]["max_prefix"] = 11
-    ixf.import_document(session, doc | {"timestamp": "2026-10-02T08:30:00+05:00"})
+    ixf.import_document(session, doc | {"timestamp": "2026-10-02T08:30:00+05:00"}, samples.OPTIONS)
 
     assert json.loads(export(session))["timestamp"] == "2026-10-02T03:30:00Z"
     assert export(session) == export(session)
 
 
 def test_reimport_of_the_same_file_changes_nothing(session: Session, engine: Engine) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
     before = snapshot(engine)
 
-    result = ixf.import_document(session, samples.document())
+    result = ixf.import_document(session, samples.document(), samples.OPTIONS)
 
     assert not result.changed
     assert sorted(result.unchanged) == [58421, 134733, 139871]
@@ -119,7 +119,7 @@ def test_reimport_of_the_same_file_changes_nothing(session: Session, engine: Eng
 
 
 def test_reimport_updates_members_by_asn_without_duplicates(session: Session) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
     doc = samples.document()
     entry = samples.vlan_entry(doc, 58421)
     entry["ipv4"].update(
@@ -132,7 +132,7 @@ def test_reimport_updates_members_by_asn_without_duplicates(session: Session) ->
     samples.member(doc, 58421)["name"] = "Indus Fibre"
     samples.member(doc, 139871)["connection_list"][0]["vlan_list"][0]["ipv4"]["routeserver"] = False
 
-    result = ixf.import_document(session, doc)
+    result = ixf.import_document(session, doc, samples.OPTIONS)
 
     assert sorted(result.updated) == [58421, 139871]
     assert result.unchanged == (134733,)
@@ -231,14 +231,14 @@ def _rename_first_member(doc: dict[str, Any]) -> None:
 def test_bad_file_is_rejected_whole_with_one_line_naming_member_and_field(
     session: Session, engine: Engine, change: Any, message: str
 ) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
     before = snapshot(engine)
     doc = samples.document()
     _rename_first_member(doc)
     change(doc)
 
     with pytest.raises(IxpError) as caught:
-        ixf.import_document(session, doc)
+        ixf.import_document(session, doc, samples.OPTIONS)
 
     assert str(caught.value) == message
     assert "\n" not in str(caught.value)
@@ -248,14 +248,14 @@ def test_bad_file_is_rejected_whole_with_one_line_naming_member_and_field(
 def test_duplicate_address_between_two_members_names_the_second(
     session: Session, engine: Engine
 ) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
     before = snapshot(engine)
     doc = samples.document()
     _rename_first_member(doc)
     _set(doc, 139871, "ipv4", "address", "103.151.232.10")
 
     with pytest.raises(IxpError) as caught:
-        ixf.import_document(session, doc)
+        ixf.import_document(session, doc, samples.OPTIONS)
 
     assert str(caught.value) == (
         "member_list[3] (AS139871): ipv4: '103.151.232.10' is already used by AS58421"
@@ -271,7 +271,7 @@ def test_bad_member_in_a_new_exchange_leaves_the_database_empty(
     _set(doc, 139871, "ipv4", "mac_addresses", ["ff:ff:ff:ff:ff:ff"])
 
     with pytest.raises(IxpError) as caught:
-        ixf.import_document(session, doc)
+        ixf.import_document(session, doc, samples.OPTIONS)
 
     assert str(caught.value) == (
         "member_list[3] (AS139871): mac: 'ff:ff:ff:ff:ff:ff' is not a unicast MAC address"
@@ -298,8 +298,8 @@ def test_lab_asns_are_accepted_only_when_the_exchange_allows_them(session: Sessi
     samples.member(doc, 139871)["asnum"] = 64512
 
     with pytest.raises(IxpError, match="private ASN"):
-        ixf.import_document(session, doc)
-    result = ixf.import_document(session, doc, ixf.ImportOptions(allow_lab=True))
+        ixf.import_document(session, doc, samples.OPTIONS)
+    result = ixf.import_document(session, doc, ixf.ImportOptions(allow_lab=True, actor="test"))
 
     assert 64512 in result.created
 
@@ -309,25 +309,25 @@ def test_file_without_route_servers_needs_the_exchange_asn(session: Session) -> 
     del doc["member_list"][0]
 
     with pytest.raises(IxpError) as caught:
-        ixf.import_document(session, doc)
+        ixf.import_document(session, doc, samples.OPTIONS)
     assert str(caught.value) == (
         "ixp_list[0]: the exchange's ASN is unknown: the file lists no route server; "
         "give it explicitly"
     )
-    ixf.import_document(session, doc, ixf.ImportOptions(exchange_asn="AS137409"))
+    ixf.import_document(session, doc, ixf.ImportOptions(exchange_asn="AS137409", actor="test"))
 
     assert get_exchange(session).asn == 137409
     assert len(list_members(session)) == 3
 
 
 def test_file_for_another_lan_is_refused(session: Session, engine: Engine) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
     before = snapshot(engine)
     doc = samples.document()
     doc["ixp_list"][0]["vlan"][0]["ipv4"]["prefix"] = "103.151.233.0"
 
     with pytest.raises(IxpError) as caught:
-        ixf.import_document(session, doc)
+        ixf.import_document(session, doc, samples.OPTIONS)
 
     assert str(caught.value) == (
         "ixp_list[0].vlan[0].ipv4: '103.151.233.0/24' is not the peering LAN of exchange "
@@ -337,10 +337,10 @@ def test_file_for_another_lan_is_refused(session: Session, engine: Engine) -> No
 
 
 def test_departed_members_are_not_exported(session: Session) -> None:
-    ixf.import_document(session, samples.document())
+    ixf.import_document(session, samples.document(), samples.OPTIONS)
     doc = samples.document()
     samples.member(doc, 139871)["connection_list"][0]["state"] = "departed"
-    ixf.import_document(session, doc)
+    ixf.import_document(session, doc, samples.OPTIONS)
 
     exported = json.loads(export(session))
 
@@ -390,9 +390,9 @@ def test_ixp_manager_style_file_with_several_infrastructures(session: Session) -
     doc = _ixp_manager_style()
 
     with pytest.raises(IxpError) as caught:
-        ixf.import_document(session, doc)
+        ixf.import_document(session, doc, samples.OPTIONS)
     assert str(caught.value) == "ixp_list: has 2 entries; choose one by its ixp_id"
-    result = ixf.import_document(session, doc, ixf.ImportOptions(ixp_id=7))
+    result = ixf.import_document(session, doc, ixf.ImportOptions(ixp_id=7, actor="test"))
 
     assert result.route_servers_added == ("lhr-ix-route-servers-1", "lhr-ix-route-servers-2")
     assert sorted(result.created) == [58421, 134733, 139871]

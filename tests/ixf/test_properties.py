@@ -92,7 +92,7 @@ def test_importing_a_mutated_file_changes_all_or_nothing(
 ) -> None:
     before = snapshot(engine)
     try:
-        result = ixf.import_document(session, document)
+        result = ixf.import_document(session, document, samples.OPTIONS)
     except IxpError as error:
         _check_error(error)
         assert snapshot(engine) == before

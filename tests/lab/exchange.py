@@ -49,8 +49,11 @@ def build_exchange(session: Session, settings: Settings) -> None:
         lan6=LAN6,
         blackhole_ipv4=BLACKHOLE4,
         blackhole_ipv6=BLACKHOLE6,
+        actor="test",
     )
-    add_route_server(session, name=RS_NAME, asn=RS_ASN, router_id=RS4, ipv4=RS4, ipv6=RS6)
+    add_route_server(
+        session, name=RS_NAME, asn=RS_ASN, router_id=RS4, ipv4=RS4, ipv6=RS6, actor="test"
+    )
     members = [
         (ALPHA, "Alpha Net", "AS-ALPHA", 100, 100, "restart", True),
         (BRAVO, "Bravo Telecom", "AS-BRAVO", 100, 100, "restart", False),
@@ -71,9 +74,10 @@ def build_exchange(session: Session, settings: Settings) -> None:
                 max_prefix_action=action,
                 blackholing=blackholing,
             ),
+            actor="test",
         )
     sync(session, settings, rpsl_files=[DATA / "irr.rpsl"])
-    load_file(session, DATA / "roas.json", settings=settings)
+    load_file(session, DATA / "roas.json", settings=settings, actor="test")
 
 
 def exchange_settings(directory: Path) -> Settings:

@@ -95,7 +95,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         build_exchange(session, settings)
         add_route_server(
             session, name=RS2, asn=RS_ASN, router_id="185.1.50.2", ipv4="185.1.50.2",
-            ipv6="2001:7f8:a0::2",
+            ipv6="2001:7f8:a0::2", actor="test",
         )  # fmt: skip
         session.commit()
         routes = {

@@ -65,7 +65,15 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 40.0) -> 
 
 def make_rs(session: Session, socket: str = "/run/bird/bird.ctl") -> RouteServer:
     """The exchange and its route server rs1, whose control socket is ``socket``."""
-    init_exchange(session, name="PK IX", country="PK", asn=RS_ASN, lan4="185.1.10.0/24", lan6=None)
+    init_exchange(
+        session,
+        name="PK IX",
+        country="PK",
+        asn=RS_ASN,
+        lan4="185.1.10.0/24",
+        lan6=None,
+        actor="test",
+    )
     rs = add_route_server(
         session,
         name="rs1",
@@ -74,6 +82,7 @@ def make_rs(session: Session, socket: str = "/run/bird/bird.ctl") -> RouteServer
         ipv4="185.1.10.1",
         ipv6=None,
         control_socket=socket,
+        actor="test",
     )
     session.commit()
     return rs

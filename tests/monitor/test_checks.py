@@ -211,6 +211,7 @@ def add(session: Session, asn: int, as_set: str, status: str = "active") -> None
             max_prefix6=10,
             status=status,
         ),
+        actor="test",
     )
 
 
@@ -236,7 +237,7 @@ def test_a_member_without_registry_data_is_alerted_until_its_data_is_in_use(
         "(approve the held data)",
     ) in open_alerts(session)
 
-    approve(session, get_member(session, 38003))
+    approve(session, get_member(session, 38003), actor="test")
     monitor.check(T0 + dt.timedelta(minutes=2))
     assert [a for a in open_alerts(session) if a[0] == alerts.Rule.no_registry_data] == []
 

@@ -65,6 +65,7 @@ def test_new_alerts_are_mailed_to_the_noc(
             max_prefix6=10,
             noc_email="noc@alpha.example",
         ),
+        actor="test",
     )
     mail = settings.model_copy(
         update={"smtp_host": "127.0.0.1", "smtp_port": smtp_server.server_address[1]}

@@ -81,7 +81,13 @@ def test_bad_lines_name_the_line(line: str, field: str) -> None:
 
 def test_load_store_and_report(session: Session, tmp_path: Path) -> None:
     exchange = init_exchange(
-        session, name="PK IX", country="PK", asn=38195, lan4="185.1.10.0/24", lan6=None
+        session,
+        name="PK IX",
+        country="PK",
+        asn=38195,
+        lan4="185.1.10.0/24",
+        lan6=None,
+        actor="test",
     )
     counts = reach.load_delegations(session, SAMPLE, "PK")
     assert counts == {"ipv4": 5, "ipv6": 3, "asn": 5}

@@ -33,10 +33,10 @@ def _sample(name: str) -> dict[str, Any]:
 
 def _refused(session: Session, engine: Engine, settings: Settings, path: Path) -> str:
     """The one-line error loading ``path`` gives, after a good load it must leave in place."""
-    service.load_file(session, DATA / "routinator.json", settings=settings)
+    service.load_file(session, DATA / "routinator.json", settings=settings, actor="test")
     before = snapshot(engine)
     with pytest.raises(IxpError) as caught:
-        service.load_file(session, path, settings=settings)
+        service.load_file(session, path, settings=settings, actor="test")
     message = str(caught.value)
     assert "\n" not in message and message.isprintable()
     assert snapshot(engine) == before

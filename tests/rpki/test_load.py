@@ -38,7 +38,7 @@ EXPECTED = [
 def test_each_validator_format_loads_the_same_set(
     session: Session, settings: Settings, name: str, kind: str
 ) -> None:
-    report = service.load_file(session, DATA / name, settings=settings)
+    report = service.load_file(session, DATA / name, settings=settings, actor="test")
     assert (report.format, report.roas_v4, report.roas_v6, report.previous) == (kind, 3, 1, 0)
     assert service.current_roas(session) == EXPECTED
 
@@ -46,7 +46,7 @@ def test_each_validator_format_loads_the_same_set(
 def test_duplicates_across_trust_anchors_are_stored_once(
     session: Session, settings: Settings
 ) -> None:
-    report = service.load_file(session, DATA / "rpki-client.json", settings=settings)
+    report = service.load_file(session, DATA / "rpki-client.json", settings=settings, actor="test")
     assert report.duplicates == 1
     status = service.rpki_status(session)
     assert status["roas"] == 4 and status["format"] == "rpki-client"
@@ -56,7 +56,7 @@ def test_duplicates_across_trust_anchors_are_stored_once(
 def test_a_new_load_replaces_the_set_and_is_audited(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:
-    service.load_file(session, DATA / "routinator.json", settings=settings)
+    service.load_file(session, DATA / "routinator.json", settings=settings, actor="test")
     roas = [{"asn": "AS38193", "prefix": f"185.{i}.0.0/16", "maxLength": 24} for i in range(5)]
     path = tmp_path / "next.json"
     path.write_text(json.dumps({"roas": roas}))
@@ -66,7 +66,7 @@ def test_a_new_load_replaces_the_set_and_is_audited(
         f"185.{i}.0.0/16" for i in range(5)
     ]
     entries = session.scalars(select(AuditEntry).where(AuditEntry.entity == "rpki")).all()
-    assert [(e.actor, e.after["roas"]) for e in entries if e.after] == [("cli", 4), ("noc-bob", 5)]
+    assert [(e.actor, e.after["roas"]) for e in entries if e.after] == [("test", 4), ("noc-bob", 5)]
 
 
 def _write(tmp_path: Path, document: Any) -> Path:
@@ -122,11 +122,11 @@ def test_bad_files_are_refused_with_one_line_and_change_nothing(
     document: Any,
     message: str,
 ) -> None:
-    service.load_file(session, DATA / "routinator.json", settings=settings)
+    service.load_file(session, DATA / "routinator.json", settings=settings, actor="test")
     state = snapshot(engine)
     path = _write(tmp_path, document)
     with pytest.raises(ValidationError) as caught:
-        service.load_file(session, path, settings=settings)
+        service.load_file(session, path, settings=settings, actor="test")
     assert str(caught.value) == message.format(path=path)
     assert caught.value.hint is (Remedy.FORCE if document == {"roas": []} else None)
     assert "\n" not in str(caught.value)
@@ -136,32 +136,33 @@ def test_bad_files_are_refused_with_one_line_and_change_nothing(
 def test_a_big_shrink_is_held_unless_forced(
     session: Session, settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
-    service.load_file(session, DATA / "routinator.json", settings=settings)
+    service.load_file(session, DATA / "routinator.json", settings=settings, actor="test")
     state = snapshot(engine)
     path = _write(tmp_path, {"roas": [_roa()]})
     with pytest.raises(HeldForApproval, match="has 1 ROAs against 4 loaded now") as caught:
-        service.load_file(session, path, settings=settings)
+        service.load_file(session, path, settings=settings, actor="test")
     assert caught.value.hint is Remedy.FORCE
     assert snapshot(engine) == state
-    report = service.load_file(session, path, settings=settings, force=True)
+    report = service.load_file(session, path, settings=settings, force=True, actor="test")
     assert report.forced and service.current_roas(session) == [Roa("203.99.160.0/19", 24, 38193)]
     assert service.rpki_status(session)["forced"] is True
 
 
 def test_a_small_shrink_loads(session: Session, settings: Settings, tmp_path: Path) -> None:
-    service.load_file(session, DATA / "routinator.json", settings=settings)
+    service.load_file(session, DATA / "routinator.json", settings=settings, actor="test")
     roas = json.loads((DATA / "routinator.json").read_text())["roas"][:-1]
     report = service.load_file(
         session,
         _write(tmp_path, {"roas": roas}),
         settings=settings.model_copy(update={"rpki_max_shrink_percent": 30.0}),
+        actor="test",
     )
     assert report.previous == 4 and report.roas_v4 + report.roas_v6 == 3
 
 
 def test_unreadable_file(session: Session, settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="cannot be read"):
-        service.load_file(session, tmp_path / "missing.json", settings=settings)
+        service.load_file(session, tmp_path / "missing.json", settings=settings, actor="test")
 
 
 def test_nothing_loaded_yet(session: Session) -> None:

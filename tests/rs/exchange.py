@@ -92,6 +92,7 @@ def build_exchange(
         lan6="2001:7f8:ff::/64",
         blackhole_ipv4="185.1.0.66",
         blackhole_ipv6="2001:7f8:ff::66",
+        actor="test",
     )
     for index, name in enumerate(("rs1", "rs2"), start=1):
         add_route_server(
@@ -101,13 +102,14 @@ def build_exchange(
             router_id=f"185.1.0.{index}",
             ipv4=f"185.1.0.{index}",
             ipv6=f"2001:7f8:ff::{index}",
+            actor="test",
         )
     for data in MEMBERS:
-        add_member(session, data)
+        add_member(session, data, actor="test")
     for asn, name in (names or {}).items():
         stored = get_member(session, asn)
         stored.display_name = stored.legal_name = name
     session.commit()
     registered = [get_member(session, m.asn) for m in MEMBERS if m.asn != UNSYNCED_ASN]
     sync(session, settings, members=registered, rpsl_files=[DATA / "registry.rpsl"])
-    load_file(session, DATA / "roas.json", settings=settings)
+    load_file(session, DATA / "roas.json", settings=settings, actor="test")

@@ -52,6 +52,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, list[di
                 max_prefix4=10,
                 max_prefix6=10,
             ),
+            actor="test",
         )
         built = Lab.from_database(
             session,
