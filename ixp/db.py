@@ -158,6 +158,16 @@ def _create_sqlite_directory(url: str) -> None:
         raise SourceUnavailable(f"database: {masked_url(url)}: {reason}") from None
 
 
+def _refuse_nul(url: str) -> None:
+    """A NUL (``%00``) in any part of the URL: C drivers cut the string there and fail
+    later with a message about something else (psycopg: an unterminated quoted string)."""
+    parsed = make_url(url)
+    parts = [parsed.username, parsed.password, parsed.host, parsed.database]
+    parts += [str(value) for value in parsed.query.values()]
+    if any(part and "\x00" in part for part in parts):
+        raise ValueError("it contains a NUL character (%00)")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the per-backend settings ixp relies on.
 
@@ -168,6 +178,7 @@ def make_engine(url: str) -> Engine:
     if sqlite:
         _create_sqlite_directory(url)
     try:
+        _refuse_nul(url)
         if not sqlite:
             return create_engine(url, pool_pre_ping=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
