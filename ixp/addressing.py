@@ -102,7 +102,7 @@ def check_free(
     lock_lan(session, lan)
     holder = reserved_addresses(session, lan, family).get(value)
     if holder is not None and holder != owner:
-        raise Conflict(f"{field}: {value!r} is already used by {holder}")
+        raise Conflict(f"is already used by {holder}", field=field, value=value)
 
 
 def allocate(session: Session, lan: PeeringLan, family: int, asn: int) -> str:
@@ -126,4 +126,4 @@ def allocate(session: Session, lan: PeeringLan, family: int, asn: int) -> str:
         text = str(netaddr.IPAddress(value, family))
         if text not in taken:
             return text
-    raise Conflict(f"ipv{family}: no free address left in {subnet}")
+    raise Conflict(f"no free address left in {subnet}", field=f"ipv{family}")

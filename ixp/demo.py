@@ -27,7 +27,7 @@ from ixp.db import transaction
 from ixp.exchange import get_exchange
 from ixp.irr import service as irr_service
 from ixp.irr.types import SyncOutcome
-from ixp.members import get_member, member_to_dict, update_member
+from ixp.members import MemberView, get_member, update_member
 from ixp.models import Exchange
 from ixp.rpki import service as rpki_service
 from ixp.settings import Settings
@@ -41,23 +41,13 @@ ROAS_FILE = DEMO_DIR / "roas.json"
 
 @dataclass(frozen=True)
 class DemoReport:
-    """What ``load_demo`` did."""
+    """What ``load_demo`` did (``roas_loaded`` is None when these ROAs were loaded already)."""
 
     exchange: str
     imported: ixf.ImportResult
     members_with_extras_changed: tuple[int, ...]
     irr_synced: int
     roas_loaded: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for ``--json`` output."""
-        return {
-            "exchange": self.exchange,
-            "import": self.imported.to_dict(),
-            "members_with_extras_changed": list(self.members_with_extras_changed),
-            "irr_synced": self.irr_synced,
-            "roas_loaded": self.roas_loaded,
-        }
 
 
 def _apply_extras(
@@ -67,8 +57,8 @@ def _apply_extras(
     changed = []
     for asn_text, wanted in sorted(extras.items(), key=lambda item: int(item[0])):
         member = get_member(session, asn_text, exchange)
-        current = member_to_dict(member)
-        changes = {key: value for key, value in wanted.items() if current[key] != value}
+        current = MemberView.of(member)
+        changes = {key: value for key, value in wanted.items() if getattr(current, key) != value}
         if changes:
             update_member(session, member.asn, changes, exchange=exchange, actor=actor)
             changed.append(member.asn)

@@ -1,8 +1,14 @@
-"""The exchange, its peering LAN and its route servers: set up once, read everywhere."""
+"""The exchange, its peering LAN and its route servers: set up once, read everywhere.
+
+Services return ``ExchangeView`` and ``RouteServerView`` (plain, typed data for
+the CLI and the API); ``get_exchange`` and ``get_route_server`` return the rows
+for other services to build on. The audit log keeps its own snapshots.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -39,33 +45,61 @@ def _optional_text(value: str | None, field: str, column: Any) -> str | None:
     return validate.text(value, field, max_length=_length(column)) if value else None
 
 
-def exchange_to_dict(exchange: Exchange) -> dict[str, Any]:
-    """The exchange as plain data (JSON output, audit log)."""
-    lan = exchange.lans[0] if exchange.lans else None
-    return {
-        "name": exchange.name,
-        "country": exchange.country,
-        "asn": exchange.asn,
-        "url": exchange.url,
-        "vlan_id": lan.vlan_id if lan else None,
-        "lan4": lan.ipv4_prefix if lan else None,
-        "lan6": lan.ipv6_prefix if lan else None,
-        "blackhole_ipv4": exchange.blackhole_ipv4,
-        "blackhole_ipv6": exchange.blackhole_ipv6,
-    }
+@dataclass(frozen=True)
+class ExchangeView:
+    """The exchange and its peering LAN; field names are ``init_exchange``'s parameters."""
+
+    name: str
+    country: str
+    asn: int
+    url: str | None
+    vlan_id: int | None
+    lan_v4: str | None
+    lan_v6: str | None
+    blackhole_ipv4: str | None
+    blackhole_ipv6: str | None
+
+    @classmethod
+    def of(cls, exchange: Exchange) -> ExchangeView:
+        """The view of an exchange (its first peering LAN)."""
+        lan = exchange.lans[0] if exchange.lans else None
+        return cls(
+            name=exchange.name,
+            country=exchange.country,
+            asn=exchange.asn,
+            url=exchange.url,
+            vlan_id=lan.vlan_id if lan else None,
+            lan_v4=lan.ipv4_prefix if lan else None,
+            lan_v6=lan.ipv6_prefix if lan else None,
+            blackhole_ipv4=exchange.blackhole_ipv4,
+            blackhole_ipv6=exchange.blackhole_ipv6,
+        )
 
 
-def rs_to_dict(rs: RouteServer) -> dict[str, Any]:
-    """A route server as plain data."""
-    return {
-        "name": rs.name,
-        "asn": rs.asn,
-        "router_id": rs.router_id,
-        "ipv4": rs.ipv4,
-        "ipv6": rs.ipv6,
-        "mgmt_host": rs.mgmt_host,
-        "control_socket": rs.control_socket,
-    }
+@dataclass(frozen=True)
+class RouteServerView:
+    """A route server; field names are ``add_route_server``'s parameters."""
+
+    name: str
+    asn: int
+    router_id: str
+    ipv4: str | None
+    ipv6: str | None
+    mgmt_host: str | None
+    control_socket: str | None
+
+    @classmethod
+    def of(cls, rs: RouteServer) -> RouteServerView:
+        """The view of a route server."""
+        return cls(
+            name=rs.name,
+            asn=rs.asn,
+            router_id=rs.router_id,
+            ipv4=rs.ipv4,
+            ipv6=rs.ipv6,
+            mgmt_host=rs.mgmt_host,
+            control_socket=rs.control_socket,
+        )
 
 
 def get_exchange(session: Session, name: str | None = None) -> Exchange:
@@ -74,7 +108,7 @@ def get_exchange(session: Session, name: str | None = None) -> Exchange:
         check_name(name)  # before the query: PostgreSQL refuses NUL even in a WHERE clause
         exchange = session.scalar(select(Exchange).where(Exchange.name == name))
         if exchange is None:
-            raise NotFound(f"exchange: {name!r} does not exist")
+            raise NotFound("does not exist", field="exchange", value=name)
         return exchange
     exchanges = list(session.scalars(select(Exchange).order_by(Exchange.id).limit(2)))
     if not exchanges:
@@ -84,10 +118,21 @@ def get_exchange(session: Session, name: str | None = None) -> Exchange:
     return exchanges[0]
 
 
+def show_exchange(session: Session, name: str | None = None) -> ExchangeView:
+    """The named exchange (or the only one), as a view."""
+    return ExchangeView.of(get_exchange(session, name))
+
+
+def list_route_servers(session: Session, exchange: Exchange | None = None) -> list[RouteServerView]:
+    """The exchange's route servers by name, as views."""
+    exchange = exchange or get_exchange(session)
+    return [RouteServerView.of(rs) for rs in sorted(exchange.route_servers, key=lambda r: r.name)]
+
+
 def peering_lan(exchange: Exchange) -> PeeringLan:
     """The exchange's peering LAN (the first, when it has several)."""
     if not exchange.lans:
-        raise NotFound(f"peering LAN: exchange {exchange.name!r} has none")
+        raise NotFound(f"exchange {exchange.name!r} has none", field="peering LAN")
     return exchange.lans[0]
 
 
@@ -97,32 +142,32 @@ def init_exchange(
     name: str,
     country: str,
     asn: int | str,
-    lan4: str | None,
-    lan6: str | None,
+    lan_v4: str | None,
+    lan_v6: str | None,
     vlan_id: int = 100,
     blackhole_ipv4: str | None = None,
     blackhole_ipv6: str | None = None,
     url: str | None = None,
     allow_lab: bool = False,
     actor: str,
-) -> Exchange:
+) -> ExchangeView:
     """Create an exchange with its peering LAN."""
     name = check_name(name)
     url = _optional_text(url, "url", Exchange.url)
     code = validate.country(country)
     number = validate.asn(asn, "asn", allow_lab=allow_lab)
-    if lan4 is None and lan6 is None:
-        raise ValidationError("lan4", None, "or lan6 must be given")
-    net4 = validate.network(lan4, "lan4", 4) if lan4 else None
-    net6 = validate.network(lan6, "lan6", 6) if lan6 else None
+    if lan_v4 is None and lan_v6 is None:
+        raise ValidationError("lan_v4", None, "or lan_v6 must be given")
+    net4 = validate.network(lan_v4, "lan_v4", 4) if lan_v4 else None
+    net6 = validate.network(lan_v6, "lan_v6", 6) if lan_v6 else None
     if net4 is not None and not 8 <= net4.prefixlen <= 30:
-        raise ValidationError("lan4", lan4, "must be between /8 and /30")
+        raise ValidationError("lan_v4", lan_v4, "must be between /8 and /30")
     if net6 is not None and not 32 <= net6.prefixlen <= 120:
-        raise ValidationError("lan6", lan6, "must be between /32 and /120")
+        raise ValidationError("lan_v6", lan_v6, "must be between /32 and /120")
     if not 1 <= vlan_id <= 4094:
         raise ValidationError("vlan_id", vlan_id, "must be from 1 to 4094")
     if session.scalar(select(Exchange.id).where(Exchange.name == name)) is not None:
-        raise Conflict(f"name: exchange {name!r} already exists")
+        raise Conflict(f"exchange {name!r} already exists", field="name")
     exchange = Exchange(name=name, country=code, asn=number, url=url)
     lan = PeeringLan(
         name=f"{name}{_LAN_NAME_SUFFIX}",
@@ -150,9 +195,9 @@ def init_exchange(
             action="create",
             entity="exchange",
             key=name,
-            after=exchange_to_dict(exchange),
+            after=audit.exchange_snapshot(exchange),
         )
-    return exchange
+    return ExchangeView.of(exchange)
 
 
 def add_route_server(
@@ -168,7 +213,7 @@ def add_route_server(
     exchange: Exchange | None = None,
     allow_lab: bool = False,
     actor: str,
-) -> RouteServer:
+) -> RouteServerView:
     """Add a route server on the exchange's peering LAN; existing members get sessions with it."""
     exchange = exchange or get_exchange(session)
     lan = peering_lan(exchange)
@@ -185,7 +230,7 @@ def add_route_server(
     if addr4 is None and addr6 is None:
         raise ValidationError("ipv4", None, "or ipv6 must be given")
     if any(rs.name == name for rs in exchange.route_servers):
-        raise Conflict(f"name: route server {name!r} already exists")
+        raise Conflict(f"route server {name!r} already exists", field="name")
     for family, addr in ((4, addr4), (6, addr6)):
         if addr:
             addressing.check_free(session, addr, f"ipv{family}", lan, family)
@@ -212,9 +257,9 @@ def add_route_server(
             action="create",
             entity="route_server",
             key=name,
-            after=rs_to_dict(rs),
+            after=audit.route_server_snapshot(rs),
         )
-    return rs
+    return RouteServerView.of(rs)
 
 
 def get_route_server(session: Session, name: str, exchange: Exchange | None = None) -> RouteServer:
@@ -223,4 +268,4 @@ def get_route_server(session: Session, name: str, exchange: Exchange | None = No
     for rs in exchange.route_servers:
         if rs.name == name:
             return rs
-    raise NotFound(f"route server: {validate.quoted(name)} does not exist")
+    raise NotFound("does not exist", field="route server", value=validate.shown(name))

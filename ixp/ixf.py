@@ -48,13 +48,13 @@ from sqlalchemy.orm import Session
 from ixp import audit, jsonload, validate
 from ixp.db import transaction
 from ixp.errors import IxpError, NotFound, ValidationError
-from ixp.exchange import add_route_server, check_name, init_exchange, peering_lan
+from ixp.exchange import add_route_server, check_name, get_exchange, init_exchange, peering_lan
 from ixp.members import (
     MemberInput,
+    MemberView,
     add_member,
     get_member,
     list_members,
-    member_to_dict,
     update_member,
 )
 from ixp.models import AuditEntry, Exchange, Member, MemberStatus, RouteServer
@@ -116,17 +116,19 @@ class ImportResult:
             self.exchange_created or self.route_servers_added or self.created or self.updated
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for ``--json`` output."""
-        return {
-            "exchange": self.exchange,
-            "exchange_created": self.exchange_created,
-            "route_servers_added": list(self.route_servers_added),
-            "created": list(self.created),
-            "updated": list(self.updated),
-            "unchanged": list(self.unchanged),
-            "skipped": list(self.skipped),
-        }
+
+def _audit_snapshot(timestamp: str, result: ImportResult) -> dict[str, Any]:
+    """What the audit log records of an import (its own format; ``data_timestamp`` reads it)."""
+    return {
+        "timestamp": timestamp,
+        "exchange": result.exchange,
+        "exchange_created": result.exchange_created,
+        "route_servers_added": list(result.route_servers_added),
+        "created": list(result.created),
+        "updated": list(result.updated),
+        "unchanged": list(result.unchanged),
+        "skipped": list(result.skipped),
+    }
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,8 @@ class _Lan:
     ixp_id: int
     ixf_vlan_id: int | None
     vlan_tag: int
-    lan4: str | None
-    lan6: str | None
+    lan_v4: str | None
+    lan_v6: str | None
 
 
 @dataclass(frozen=True)
@@ -271,12 +273,14 @@ def _read_lan(document: Mapping[str, Any], ixp_id: int | None) -> _Lan:
     url = _get(entry, "url", where, str)
     for vlan_index, vlan in enumerate(_items(entry, "vlan", where, required=True)):
         vlan_where = f"{where}.vlan[{vlan_index}]"
-        lan4 = _subnet(vlan, 4, vlan_where)
-        lan6 = _subnet(vlan, 6, vlan_where)
-        if lan4 or lan6:
+        lan_v4 = _subnet(vlan, 4, vlan_where)
+        lan_v6 = _subnet(vlan, 6, vlan_where)
+        if lan_v4 or lan_v6:
             vlan_id = _get(vlan, "id", vlan_where, int)
             tag = vlan_id if vlan_id is not None and 1 <= vlan_id <= 4094 else DEFAULT_VLAN_TAG
-            return _Lan(where, vlan_where, name, country, url, chosen_id, vlan_id, tag, lan4, lan6)
+            return _Lan(
+                where, vlan_where, name, country, url, chosen_id, vlan_id, tag, lan_v4, lan_v6
+            )
     raise IxfError(f"{where}.vlan", "has no VLAN with an ipv4 or ipv6 prefix")
 
 
@@ -393,8 +397,8 @@ def _member_input(
     return MemberInput(
         asn=asn,
         name=_get(member, "name", where, str) or f"AS{asn}",
-        max_prefix4=parts.max_prefix.get(4, DEFAULT_MAX_PREFIX[4]),
-        max_prefix6=parts.max_prefix.get(6, DEFAULT_MAX_PREFIX[6]),
+        max_prefix_v4=parts.max_prefix.get(4, DEFAULT_MAX_PREFIX[4]),
+        max_prefix_v6=parts.max_prefix.get(6, DEFAULT_MAX_PREFIX[6]),
         as_set_v4=parts.as_macro.get(4),
         as_set_v6=parts.as_macro.get(6),
         ipv4=parts.address.get(4),
@@ -476,8 +480,8 @@ def _exchange_for(
     if existing is not None:
         current = peering_lan(existing)
         for family, given, have in (
-            (4, lan.lan4, current.ipv4_prefix),
-            (6, lan.lan6, current.ipv6_prefix),
+            (4, lan.lan_v4, current.ipv4_prefix),
+            (6, lan.lan_v6, current.ipv6_prefix),
         ):
             try:
                 wanted = _canonical_subnet(given)
@@ -501,13 +505,13 @@ def _exchange_for(
             )
         asn = parsed.route_servers[0].asn
     try:
-        exchange = init_exchange(
+        created = init_exchange(
             session,
             name=lan.name,
             country=lan.country,
             asn=asn,
-            lan4=lan.lan4,
-            lan6=lan.lan6,
+            lan_v4=lan.lan_v4,
+            lan_v6=lan.lan_v6,
             vlan_id=lan.vlan_tag,
             blackhole_ipv4=options.blackhole_ipv4,
             blackhole_ipv6=options.blackhole_ipv6,
@@ -517,7 +521,7 @@ def _exchange_for(
         )
     except IxpError as exc:
         raise IxfError(where, str(exc)) from None
-    return exchange, True
+    return get_exchange(session, created.name), True
 
 
 def _same_address(a: str | None, b: str | None) -> bool:
@@ -586,33 +590,30 @@ def member_changes(member: Member, data: MemberInput) -> dict[str, Any]:
     Values are normalised with the same validators the onboarding uses, so a file
     that writes an address or MAC differently from the database is no change.
     """
-    current = member_to_dict(member)
+    current = MemberView.of(member)
     wanted: dict[str, Any] = {
         "name": data.name,
         "as_set_v4": _normalised(validate.as_set, data.as_set_v4, "as_set_v4"),
         "as_set_v6": _normalised(validate.as_set, data.as_set_v6, "as_set_v6"),
-        "max_prefix4": data.max_prefix4,
-        "max_prefix6": data.max_prefix6,
+        "max_prefix_v4": data.max_prefix_v4,
+        "max_prefix_v6": data.max_prefix_v6,
         "status": data.status,
         "noc_email": data.noc_email,
         "peering_email": data.peering_email,
         "noc_phone": data.noc_phone,
         "url": data.url,
-        "joined": data.joined.isoformat() if data.joined else None,
-        "macs": sorted({validate.mac(m) for m in data.macs}),
+        "joined": data.joined,
+        "macs": tuple(sorted({validate.mac(m, "macs") for m in data.macs})),
         "speed_mbps": data.speed_mbps,
     }
-    changes = {key: value for key, value in wanted.items() if current[key] != value}
-    if "joined" in changes:
-        changes["joined"] = data.joined
-    for family, given in ((4, data.ipv4), (6, data.ipv6)):
+    changes = {key: value for key, value in wanted.items() if getattr(current, key) != value}
+    for family, given, have in ((4, data.ipv4, current.ipv4), (6, data.ipv6, current.ipv6)):
         address = _normalised(validate.address, given, f"ipv{family}", family)
-        wanted_addresses = [str(address)] if address is not None else []
-        if current[f"ipv{family}"] != wanted_addresses:
+        wanted_addresses = (str(address),) if address is not None else ()
+        if have != wanted_addresses:
             changes[f"ipv{family}"] = wanted_addresses[0] if wanted_addresses else ""
-    sessions = current["route_servers"]
     for family, flag in ((4, data.rs_ipv4), (6, data.rs_ipv6)):
-        if any(s[f"ipv{family}"] != flag for s in sessions):
+        if any(getattr(s, f"ipv{family}_enabled") != flag for s in current.route_servers):
             changes[f"rs_ipv{family}"] = flag
     return changes
 
@@ -664,7 +665,7 @@ def import_document(session: Session, document: Any, options: ImportOptions) -> 
                 action="import",
                 entity=AUDIT_ENTITY,
                 key=exchange.name,
-                after={"timestamp": parsed.timestamp, **result.to_dict()},
+                after=_audit_snapshot(parsed.timestamp, result),
             )
     return result
 
@@ -721,44 +722,49 @@ def _rs_entry(rs: RouteServer, vlan_tag: int) -> dict[str, Any]:
 
 
 def _member_entry(member: Member, vlan_tag: int) -> dict[str, Any]:
-    record = member_to_dict(member)
-    sessions = record["route_servers"]
+    view = MemberView.of(member)
+    sessions = view.route_servers
+    family_of = {
+        4: (view.max_prefix_v4, view.as_set_v4, all(s.ipv4_enabled for s in sessions)),
+        6: (view.max_prefix_v6, view.as_set_v6, all(s.ipv6_enabled for s in sessions)),
+    }
 
     def ip_info(family: int, address: str | None) -> dict[str, Any] | None:
         if address is None:
             return None
+        max_prefix, as_macro, enabled = family_of[family]
         return _without_none(
             {
                 "address": address,
-                "routeserver": bool(sessions) and all(s[f"ipv{family}"] for s in sessions),
-                "max_prefix": record[f"max_prefix{family}"],
-                "as_macro": record[f"as_set_v{family}"],
-                "mac_addresses": record["macs"],
+                "routeserver": bool(sessions) and enabled,
+                "max_prefix": max_prefix,
+                "as_macro": as_macro,
+                "mac_addresses": list(view.macs),
             }
         )
 
     vlans = [
         _without_none({"vlan_id": vlan_tag, "ipv4": ip_info(4, v4), "ipv6": ip_info(6, v6)})
-        for v4, v6 in itertools.zip_longest(record["ipv4"], record["ipv6"])
+        for v4, v6 in itertools.zip_longest(view.ipv4, view.ipv6)
     ]
     connection = _without_none(
         {
             "ixp_id": EXPORT_IXP_ID,
-            "state": record["status"],
-            "if_list": [{"if_speed": record["speed_mbps"]}] if record["speed_mbps"] else None,
+            "state": view.status.value,
+            "if_list": [{"if_speed": view.speed_mbps}] if view.speed_mbps else None,
             "vlan_list": vlans,
         }
     )
-    contacts = [e for e in (record["noc_email"], record["peering_email"]) if e]
+    contacts = [e for e in (view.noc_email, view.peering_email) if e]
     return _without_none(
         {
             "asnum": member.asn,
             "member_type": "peering",
-            "name": record["name"],
-            "url": record["url"],
+            "name": view.name,
+            "url": view.url,
             "contact_email": list(dict.fromkeys(contacts)),
-            "contact_phone": [record["noc_phone"]] if record["noc_phone"] else None,
-            "member_since": f"{record['joined']}T00:00:00Z" if record["joined"] else None,
+            "contact_phone": [view.noc_phone] if view.noc_phone else None,
+            "member_since": f"{view.joined.isoformat()}T00:00:00Z" if view.joined else None,
             "connection_list": [connection],
         }
     )

@@ -4,6 +4,11 @@ Every change follows one pattern: normalise and validate the whole input
 (errors name the field and value), check it against the database (duplicate
 ASN, address or MAC), then write the rows and an audit entry in one
 transaction. A failure anywhere leaves the database as it was.
+
+What callers get back is a ``MemberView``: the member as plain, typed data that
+the CLI prints (``--json`` is exactly its fields) and the API will serve. The
+audit log records its own snapshot (``ixp.audit.member_snapshot``), so renaming
+a field of the view never changes what the history says.
 """
 
 from __future__ import annotations
@@ -38,8 +43,8 @@ class MemberInput:
 
     asn: int | str
     name: str
-    max_prefix4: int
-    max_prefix6: int
+    max_prefix_v4: int
+    max_prefix_v6: int
     legal_name: str | None = None
     as_set: str | None = None
     as_set_v4: str | None = None
@@ -100,8 +105,8 @@ _COLUMNS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "legal_name": ("legal_name", lambda v, n: validate.text(v, n)),
     "as_set_v4": ("as_set_v4", _optional(validate.as_set)),
     "as_set_v6": ("as_set_v6", _optional(validate.as_set)),
-    "max_prefix4": ("max_prefix_v4", lambda v, n: validate.positive(v, n)),
-    "max_prefix6": ("max_prefix_v6", lambda v, n: validate.positive(v, n)),
+    "max_prefix_v4": ("max_prefix_v4", lambda v, n: validate.positive(v, n)),
+    "max_prefix_v6": ("max_prefix_v6", lambda v, n: validate.positive(v, n)),
     "max_prefix_action": ("max_prefix_action", lambda v, n: _enum(MaxPrefixAction, n)(v)),
     "status": ("status", lambda v, n: _enum(MemberStatus, n)(v)),
     "peeringdb_id": ("peeringdb_id", _optional(_peeringdb_id)),
@@ -127,36 +132,74 @@ def _normalise_columns(values: dict[str, Any]) -> dict[str, Any]:
     return columns
 
 
-def member_to_dict(member: Member) -> dict[str, Any]:
-    """A member as plain data: the JSON output, the audit log's before/after, the API."""
-    return {
-        "asn": member.asn,
-        "name": member.display_name,
-        "legal_name": member.legal_name,
-        "status": member.status.value,
-        "as_set_v4": member.as_set_v4,
-        "as_set_v6": member.as_set_v6,
-        "max_prefix4": member.max_prefix_v4,
-        "max_prefix6": member.max_prefix_v6,
-        "max_prefix_action": member.max_prefix_action.value,
-        "ipv4": [a.address for a in member.addresses if a.family == 4],
-        "ipv6": [a.address for a in member.addresses if a.family == 6],
-        "macs": sorted(m.mac for c in member.connections for m in c.macs),
-        "speed_mbps": sum(c.speed_mbps or 0 for c in member.connections) or None,
-        "peeringdb_id": member.peeringdb_id,
-        "noc_email": member.noc_email,
-        "noc_phone": member.noc_phone,
-        "peering_email": member.peering_email,
-        "url": member.url,
-        "joined": member.joined.isoformat() if member.joined else None,
-        "announcement_control": member.announcement_control,
-        "blackholing": member.blackholing,
-        "third_party_next_hop": member.third_party_next_hop,
-        "route_servers": [
-            {"name": s.route_server.name, "ipv4": s.ipv4_enabled, "ipv6": s.ipv6_enabled}
-            for s in sorted(member.rs_sessions, key=lambda s: s.route_server.name)
-        ],
-    }
+@dataclass(frozen=True)
+class RouteServerSessions:
+    """A member's sessions with one route server: which families are enabled."""
+
+    name: str
+    ipv4_enabled: bool
+    ipv6_enabled: bool
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A member as the CLI shows it and the API serves it; field names are ``MemberInput``'s."""
+
+    asn: int
+    name: str
+    legal_name: str | None
+    status: MemberStatus
+    as_set_v4: str | None
+    as_set_v6: str | None
+    max_prefix_v4: int
+    max_prefix_v6: int
+    max_prefix_action: MaxPrefixAction
+    ipv4: tuple[str, ...]
+    ipv6: tuple[str, ...]
+    macs: tuple[str, ...]
+    speed_mbps: int | None
+    peeringdb_id: int | None
+    noc_email: str | None
+    noc_phone: str | None
+    peering_email: str | None
+    url: str | None
+    joined: dt.date | None
+    announcement_control: bool
+    blackholing: bool
+    third_party_next_hop: bool
+    route_servers: tuple[RouteServerSessions, ...]
+
+    @classmethod
+    def of(cls, member: Member) -> MemberView:
+        """The view of a member loaded with its addresses, connections and sessions."""
+        return cls(
+            asn=member.asn,
+            name=member.display_name,
+            legal_name=member.legal_name,
+            status=member.status,
+            as_set_v4=member.as_set_v4,
+            as_set_v6=member.as_set_v6,
+            max_prefix_v4=member.max_prefix_v4,
+            max_prefix_v6=member.max_prefix_v6,
+            max_prefix_action=member.max_prefix_action,
+            ipv4=tuple(a.address for a in member.addresses if a.family == 4),
+            ipv6=tuple(a.address for a in member.addresses if a.family == 6),
+            macs=tuple(sorted(m.mac for c in member.connections for m in c.macs)),
+            speed_mbps=sum(c.speed_mbps or 0 for c in member.connections) or None,
+            peeringdb_id=member.peeringdb_id,
+            noc_email=member.noc_email,
+            noc_phone=member.noc_phone,
+            peering_email=member.peering_email,
+            url=member.url,
+            joined=member.joined,
+            announcement_control=member.announcement_control,
+            blackholing=member.blackholing,
+            third_party_next_hop=member.third_party_next_hop,
+            route_servers=tuple(
+                RouteServerSessions(s.route_server.name, s.ipv4_enabled, s.ipv6_enabled)
+                for s in sorted(member.rs_sessions, key=lambda s: s.route_server.name)
+            ),
+        )
 
 
 def _member_query(exchange: Exchange) -> Any:
@@ -177,7 +220,7 @@ def get_member(session: Session, asn: int | str, exchange: Exchange | None = Non
     number = validate.asn(asn, "asn", allow_lab=True)
     member = session.scalar(_member_query(exchange).where(Member.asn == number))
     if member is None:
-        raise NotFound(f"member: AS{number} is not a member of {exchange.name}")
+        raise NotFound(f"AS{number} is not a member of {exchange.name}", field="member")
     return member
 
 
@@ -192,12 +235,24 @@ def list_members(
     return list(session.scalars(query))
 
 
+def show_member(session: Session, asn: int | str, exchange: Exchange | None = None) -> MemberView:
+    """The member with ``asn``, as a view."""
+    return MemberView.of(get_member(session, asn, exchange))
+
+
+def show_members(
+    session: Session, exchange: Exchange | None = None, *, status: str | None = None
+) -> list[MemberView]:
+    """The members of the exchange by ASN (optionally of one status), as views."""
+    return [MemberView.of(m) for m in list_members(session, exchange, status=status)]
+
+
 def _check_mac_free(session: Session, mac: str, owner: Member | None) -> None:
     holder = session.scalar(
         select(Member).join(Connection).join(MacAddress).where(MacAddress.mac == mac)
     )
     if holder is not None and holder is not owner:
-        raise Conflict(f"mac: {mac!r} is already used by AS{holder.asn}")
+        raise Conflict(f"is already used by AS{holder.asn}", field="macs", value=mac)
 
 
 def _addresses_for(
@@ -231,7 +286,7 @@ def _checked_against_database(
     if session.scalar(
         select(Member.id).where(Member.exchange_id == exchange.id, Member.asn == asn)
     ):
-        raise Conflict(f"asn: AS{asn} is already a member of {exchange.name}")
+        raise Conflict(f"AS{asn} is already a member of {exchange.name}", field="asn")
     addresses = _addresses_for(session, exchange, data, asn)
     for mac in macs:
         _check_mac_free(session, mac, None)
@@ -253,7 +308,7 @@ def add_member(
     exchange: Exchange | None = None,
     allow_lab: bool = False,
     actor: str,
-) -> Member:
+) -> MemberView:
     """Onboard a member: validate everything, then create it with addresses, port and sessions."""
     exchange = exchange or get_exchange(session)
     number = validate.asn(data.asn, "asn", allow_lab=allow_lab)
@@ -262,8 +317,8 @@ def add_member(
             "name": data.name,
             "legal_name": data.legal_name or data.name,
             **_as_sets(data),
-            "max_prefix4": data.max_prefix4,
-            "max_prefix6": data.max_prefix6,
+            "max_prefix_v4": data.max_prefix_v4,
+            "max_prefix_v6": data.max_prefix_v6,
             "max_prefix_action": data.max_prefix_action,
             "status": data.status,
             "peeringdb_id": data.peeringdb_id,
@@ -277,7 +332,7 @@ def add_member(
             "third_party_next_hop": data.third_party_next_hop,
         }
     )
-    macs = sorted({validate.mac(m) for m in data.macs})
+    macs = sorted({validate.mac(m, "macs") for m in data.macs})
     speed = _optional(_speed)(data.speed_mbps, "speed_mbps")
     lan = peering_lan(exchange)
     with transaction(session):
@@ -299,9 +354,9 @@ def add_member(
             action="create",
             entity="member",
             key=f"AS{number}",
-            after=member_to_dict(member),
+            after=audit.member_snapshot(member),
         )
-    return member
+    return MemberView.of(member)
 
 
 def _replace_address(session: Session, member: Member, family: int, value: str | None) -> None:
@@ -327,7 +382,7 @@ def update_member(
     *,
     exchange: Exchange | None = None,
     actor: str,
-) -> Member:
+) -> MemberView:
     """Change some fields of a member; ``ipv4``/``ipv6``/``macs``/``as_set`` are handled too,
     as are ``speed_mbps`` (of its first connection) and ``rs_ipv4``/``rs_ipv6`` (its
     sessions with every route server).
@@ -342,7 +397,7 @@ def update_member(
             addressing.lock_lan(session, peering_lan(exchange))
         member = get_member(session, asn, exchange)
         _apply_changes(session, member, dict(changes), actor)
-    return member
+    return MemberView.of(member)
 
 
 # Changes that take or free something unique on the peering LAN.
@@ -351,7 +406,7 @@ _LAN_FIELDS = frozenset({"ipv4", "ipv6", "macs"})
 
 def _apply_changes(session: Session, member: Member, changes: dict[str, Any], actor: str) -> None:
     """Validate ``changes`` and write them and the audit entry (inside the caller's transaction)."""
-    before = member_to_dict(member)
+    before = audit.member_snapshot(member)
     if "as_set" in changes:
         both = changes.pop("as_set")
         changes.setdefault("as_set_v4", both)
@@ -364,7 +419,7 @@ def _apply_changes(session: Session, member: Member, changes: dict[str, Any], ac
     speed_given = "speed_mbps" in changes
     speed = _optional(_speed)(changes.pop("speed_mbps", None), "speed_mbps")
     columns = _normalise_columns(changes)
-    new_macs = sorted({validate.mac(m) for m in macs}) if macs is not None else None
+    new_macs = sorted({validate.mac(m, "macs") for m in macs}) if macs is not None else None
     for mac in new_macs or ():
         _check_mac_free(session, mac, member)
     for column, value in columns.items():
@@ -391,23 +446,25 @@ def _apply_changes(session: Session, member: Member, changes: dict[str, Any], ac
         entity="member",
         key=f"AS{member.asn}",
         before=before,
-        after=member_to_dict(member),
+        after=audit.member_snapshot(member),
     )
 
 
 def suspend_member(
     session: Session, asn: int | str, *, exchange: Exchange | None = None, actor: str
-) -> Member:
+) -> MemberView:
     """Stop a member's route-server sessions (they are left out of the next build) but keep it."""
     return update_member(session, asn, {"status": "suspended"}, exchange=exchange, actor=actor)
 
 
 def remove_member(
     session: Session, asn: int | str, *, exchange: Exchange | None = None, actor: str
-) -> dict[str, Any]:
-    """Delete a member and free its addresses and MACs; the audit log keeps what it was."""
+) -> MemberView:
+    """Delete a member and free its addresses and MACs; returns what it was (so does the
+    audit log)."""
     member = get_member(session, asn, exchange)
-    before = member_to_dict(member)
+    removed = MemberView.of(member)
+    before = audit.member_snapshot(member)
     with transaction(session):
         session.delete(member)
         audit.record(
@@ -418,4 +475,4 @@ def remove_member(
             key=f"AS{member.asn}",
             before=before,
         )
-    return before
+    return removed

@@ -29,10 +29,10 @@ def run(cli: CliRunner, *args: str) -> tuple[int, str, str]:
 
 # The "PKIX Test" exchange with one route server and member AS38193, as an operator sets it up.
 PKIX_SETUP = (
-    "exchange init --name 'PKIX Test' --asn 38195 --lan4 185.1.10.0/24 --lan6 2001:7f8:1::/64",
+    "exchange init --name 'PKIX Test' --asn 38195 --lan-v4 185.1.10.0/24 --lan-v6 2001:7f8:1::/64",
     "rs add --name rs1-isb --asn 38195 --router-id 185.1.10.1 --ipv4 185.1.10.1 "
     "--ipv6 2001:7f8:1::1",
-    "member add --asn 38193 --name Nayatel --auto-ip --max-prefix4 100 --max-prefix6 20",
+    "member add --asn 38193 --name Nayatel --auto-ip --max-prefix-v4 100 --max-prefix-v6 20",
 )
 
 

@@ -36,11 +36,11 @@ PASSWORD = "s3cret-pw"
 DATABASE_COMMANDS = [
     "member list",
     "member show 38193",
-    "member set 38193 --max-prefix4 5",
+    "member set 38193 --max-prefix-v4 5",
     "member remove 38193",
-    "member add --asn 38193 --name N --auto-ip --max-prefix4 1 --max-prefix6 1",
+    "member add --asn 38193 --name N --auto-ip --max-prefix-v4 1 --max-prefix-v6 1",
     "exchange show",
-    "exchange init --name X --asn 38195 --lan4 185.1.10.0/24",
+    "exchange init --name X --asn 38195 --lan-v4 185.1.10.0/24",
     "rs list",
     "irr show 38193",
     "rpki show",
@@ -218,10 +218,10 @@ def test_an_unknown_schema_revision_is_one_line(setup: CliRunner) -> None:
 
 
 def test_a_mistyped_option_value_is_one_line_naming_the_option(setup: CliRunner) -> None:
-    command = "member add --asn 9541 --name X --auto-ip --max-prefix4 lots --max-prefix6 1"
+    command = "member add --asn 9541 --name X --auto-ip --max-prefix-v4 lots --max-prefix-v6 1"
     code, out, err = run(setup, *command.split())
     line = assert_one_error_line(code, out, err)
-    assert "'--max-prefix4'" in line
+    assert "'--max-prefix-v4'" in line
 
 
 def test_a_missing_option_and_an_unknown_one_are_one_line_each(setup: CliRunner) -> None:

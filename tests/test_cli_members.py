@@ -22,9 +22,9 @@ def setup(cli: CliRunner) -> CliRunner:
             "PKIX Test",
             "--asn",
             "38195",
-            "--lan4",
+            "--lan-v4",
             "185.1.10.0/24",
-            "--lan6",
+            "--lan-v6",
             "2001:7f8:1::/64",
         ),
         (
@@ -51,9 +51,9 @@ def setup(cli: CliRunner) -> CliRunner:
             "--as-set",
             "AS-NAYATEL",
             "--auto-ip",
-            "--max-prefix4",
+            "--max-prefix-v4",
             "100",
-            "--max-prefix6",
+            "--max-prefix-v6",
             "20",
             "--mac",
             "00:11:22:33:44:55",
@@ -75,11 +75,11 @@ def test_member_list_json_is_machine_readable(setup: CliRunner) -> None:
 
 
 def test_member_show_and_set(setup: CliRunner) -> None:
-    code, _, err = run(setup, "member", "set", "38193", "--max-prefix4", "300", "--blackholing")
+    code, _, err = run(setup, "member", "set", "38193", "--max-prefix-v4", "300", "--blackholing")
     assert code == 0, err
     code, out, _ = run(setup, "member", "show", "AS38193", "--json")
     record = json.loads(out)
-    assert (record["max_prefix4"], record["blackholing"]) == (300, True)
+    assert (record["max_prefix_v4"], record["blackholing"]) == (300, True)
     code, out, _ = run(setup, "member", "show", "38193")
     assert code == 0 and "AS-NAYATEL" in out
 
@@ -106,9 +106,9 @@ def test_suspend_then_remove(setup: CliRunner) -> None:
                 "--name",
                 "X",
                 "--auto-ip",
-                "--max-prefix4",
+                "--max-prefix-v4",
                 "1",
-                "--max-prefix6",
+                "--max-prefix-v6",
                 "1",
             ),
             "error: asn: '65000' is a private ASN (RFC 6996); allowed only for lab use",
@@ -123,9 +123,9 @@ def test_suspend_then_remove(setup: CliRunner) -> None:
                 "X",
                 "--ipv4",
                 "185.1.10.2",
-                "--max-prefix4",
+                "--max-prefix-v4",
                 "1",
-                "--max-prefix6",
+                "--max-prefix-v6",
                 "1",
             ),
             "error: ipv4: '185.1.10.2' is already used by AS38193",
@@ -140,9 +140,9 @@ def test_suspend_then_remove(setup: CliRunner) -> None:
                 "X",
                 "--ipv4",
                 "10.0.0.1",
-                "--max-prefix4",
+                "--max-prefix-v4",
                 "1",
-                "--max-prefix6",
+                "--max-prefix-v6",
                 "1",
             ),
             "error: ipv4: '10.0.0.1' is outside the peering LAN 185.1.10.0/24",
@@ -158,9 +158,9 @@ def test_suspend_then_remove(setup: CliRunner) -> None:
                 "--auto-ip",
                 "--as-set",
                 "AS FOO",
-                "--max-prefix4",
+                "--max-prefix-v4",
                 "1",
-                "--max-prefix6",
+                "--max-prefix-v6",
                 "1",
             ),
             "error: as_set: 'AS FOO' is not a valid AS-SET name",
@@ -176,12 +176,12 @@ def test_suspend_then_remove(setup: CliRunner) -> None:
                 "--auto-ip",
                 "--mac",
                 "nope",
-                "--max-prefix4",
+                "--max-prefix-v4",
                 "1",
-                "--max-prefix6",
+                "--max-prefix-v6",
                 "1",
             ),
-            "error: mac: 'nope' is not a MAC address",
+            "error: macs: 'nope' is not a MAC address",
         ),
         (
             ("member", "set", "38193", "--ipv6", "2001:7f8:9::1"),
@@ -204,8 +204,8 @@ def test_suspend_then_remove(setup: CliRunner) -> None:
             "error: name: 'RS 1' must be lower-case letters, digits and '-' (max 31)",
         ),
         (
-            ("exchange", "init", "--name", "Other", "--asn", "38195", "--lan4", "185.1.20.1/24"),
-            "error: lan4: '185.1.20.1/24' has host bits set (network is 185.1.20.0/24)",
+            ("exchange", "init", "--name", "Other", "--asn", "38195", "--lan-v4", "185.1.20.1/24"),
+            "error: lan_v4: '185.1.20.1/24' has host bits set (network is 185.1.20.0/24)",
         ),
     ],
 )

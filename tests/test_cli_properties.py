@@ -178,7 +178,12 @@ def test_member_add_answers_in_its_own_words(
     optional: dict[str, str],
     auto_ip: bool,
 ) -> None:
-    given_values = {"asn": asn, "name": name, "max_prefix4": limits[0], "max_prefix6": limits[1]}
+    given_values = {
+        "asn": asn,
+        "name": name,
+        "max_prefix_v4": limits[0],
+        "max_prefix_v6": limits[1],
+    }
     flags = ["--auto-ip"] if auto_ip else []
     check(pkix, engine, "member", "add", *_options(given_values | optional), *flags)
 
@@ -190,7 +195,7 @@ _SETTABLE = [
     "ipv4",
     "ipv6",
     "mac",
-    "max_prefix4",
+    "max_prefix_v4",
     "url",
     "noc_email",
     "peering_email",
@@ -215,11 +220,11 @@ def test_member_set_and_show_answer_in_their_own_words(
     values=st.fixed_dictionaries(
         {"name": TEXT, "asn": ASN},
         optional={
-            "lan4": st.one_of(st.sampled_from(["185.1.20.0/24", "185.1.20.1/24"]), TEXT),
-            "lan6": st.one_of(st.just("2001:7f8:2::/64"), TEXT),
+            "lan_v4": st.one_of(st.sampled_from(["185.1.20.0/24", "185.1.20.1/24"]), TEXT),
+            "lan_v6": st.one_of(st.just("2001:7f8:2::/64"), TEXT),
             "country": TEXT,
             "vlan": NUMBER,
-            "blackhole4": TEXT,
+            "blackhole_ipv4": TEXT,
         },
     )
 )

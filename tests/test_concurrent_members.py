@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import netaddr
 from sqlalchemy.orm import Session
@@ -40,7 +39,7 @@ def make_exchange(session: Session, lan4: str, lan6: str | None) -> None:
     """The exchange and one route server, on a LAN of the given size."""
     network = netaddr.IPNetwork(lan4)
     exchange.init_exchange(
-        session, name="PKIX Test", country="PK", asn=38195, lan4=lan4, lan6=lan6, actor="test"
+        session, name="PKIX Test", country="PK", asn=38195, lan_v4=lan4, lan_v6=lan6, actor="test"
     )
     exchange.add_route_server(
         session,
@@ -81,16 +80,16 @@ def run_at_once(
     return results
 
 
-def stored_members(session: Session) -> dict[int, dict[str, Any]]:
+def stored_members(session: Session) -> dict[int, members.MemberView]:
     """What the database holds now, by ASN, as the service layer reads it."""
     session.expire_all()
-    return {m.asn: members.member_to_dict(m) for m in members.list_members(session)}
+    return {m.asn: m for m in members.show_members(session)}
 
 
 def add_command(asn: int) -> list[str]:
     return [
         "member", "add", "--asn", str(asn), "--name", f"AS{asn} Networks", "--auto-ip",
-        "--max-prefix4", "10", "--max-prefix6", "10",
+        "--max-prefix-v4", "10", "--max-prefix-v6", "10",
     ]  # fmt: skip
 
 
@@ -103,8 +102,8 @@ def test_eight_concurrent_auto_ip_adds_all_get_distinct_addresses(
     assert failures == []
     stored = stored_members(session)
     assert sorted(stored) == sorted(ASNS)
-    ipv4 = [a for m in stored.values() for a in m["ipv4"]]
-    ipv6 = [a for m in stored.values() for a in m["ipv6"]]
+    ipv4 = [a for m in stored.values() for a in m.ipv4]
+    ipv6 = [a for m in stored.values() for a in m.ipv6]
     assert len(set(ipv4)) == len(ipv4) == 8 and "185.1.10.1" not in ipv4
     assert len(set(ipv6)) == len(ipv6) == 8
 
@@ -128,4 +127,4 @@ def test_a_lan_that_fills_up_under_concurrent_adds_says_so_in_one_line(
     assert sorted(code for code, _, _ in results) == [0, 2, 2]
     errors = {err for code, _, err in results if code == 2}
     assert errors == {"error: ipv4: no free address left in 185.1.10.0/30\n"}
-    assert [m["ipv4"] for m in stored_members(session).values()] == [["185.1.10.2"]]
+    assert [m.ipv4 for m in stored_members(session).values()] == [("185.1.10.2",)]

@@ -147,6 +147,6 @@ def test_ixp_demo_load_command_is_idempotent(cli: CliRunner, engine: Engine) -> 
 
     assert first.exit_code == 0, first.stderr
     assert second.exit_code == 0, second.stderr
-    assert len(json.loads(first.stdout)["import"]["created"]) == 40
-    assert len(json.loads(second.stdout)["import"]["unchanged"]) == 40
+    assert len(json.loads(first.stdout)["imported"]["created"]) == 40
+    assert len(json.loads(second.stdout)["imported"]["unchanged"]) == 40
     assert snapshot(engine) == before

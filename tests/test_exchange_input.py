@@ -23,8 +23,8 @@ def _init(session: Session, **overrides: Any) -> None:
         "name": "PKIX Test",
         "country": "PK",
         "asn": 38195,
-        "lan4": "185.1.10.0/24",
-        "lan6": "2001:7f8:1::/64",
+        "lan_v4": "185.1.10.0/24",
+        "lan_v6": "2001:7f8:1::/64",
         "actor": "test",
     }
     exchange.init_exchange(session, **(values | overrides))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from ixp import exchange, members
+from ixp import audit, exchange, members
 from ixp.errors import Conflict, IxpError, NotFound, ValidationError
 from ixp.models import AuditEntry, Member, MemberStatus
 from tests.dbsnapshot import snapshot
@@ -27,8 +27,8 @@ def member_input(**overrides: Any) -> members.MemberInput:
         "asn": 38193,
         "name": "Nayatel",
         "as_set": "AS-NAYATEL",
-        "max_prefix4": 100,
-        "max_prefix6": 20,
+        "max_prefix_v4": 100,
+        "max_prefix_v6": 20,
         "auto_ip": True,
         "macs": ["00:11:22:33:44:55"],
     }
@@ -38,14 +38,14 @@ def member_input(**overrides: Any) -> members.MemberInput:
 
 def test_a_new_member_gets_addresses_sessions_and_an_audit_entry(ix: Session) -> None:
     member = members.add_member(ix, member_input(), actor="test")
-    record = members.member_to_dict(member)
-    assert record["ipv4"] == ["185.1.10.3"]
-    assert record["ipv6"] == ["2001:7f8:1::9531:1"]
-    assert record["as_set_v4"] == record["as_set_v6"] == "AS-NAYATEL"
-    assert [s["name"] for s in record["route_servers"]] == ["rs1-isb", "rs2-khi"]
+    assert member == members.show_member(ix, 38193)
+    assert member.ipv4 == ("185.1.10.3",)
+    assert member.ipv6 == ("2001:7f8:1::9531:1",)
+    assert member.as_set_v4 == member.as_set_v6 == "AS-NAYATEL"
+    assert [s.name for s in member.route_servers] == ["rs1-isb", "rs2-khi"]
     entry = ix.scalars(select(AuditEntry).where(AuditEntry.entity == "member")).one()
     assert (entry.action, entry.entity_key, entry.before) == ("create", "AS38193", None)
-    assert entry.after == record
+    assert entry.after == audit.member_snapshot(members.get_member(ix, 38193))
 
 
 def test_free_text_names_are_stored_exactly_as_given(ix: Session) -> None:
@@ -60,7 +60,7 @@ def test_auto_ip_skips_addresses_already_taken(ix: Session) -> None:
         ix, member_input(asn=9541, auto_ip=False, ipv4="185.1.10.3", macs=[]), actor="test"
     )
     second = members.add_member(ix, member_input(), actor="test")
-    assert members.member_to_dict(second)["ipv4"] == ["185.1.10.4"]
+    assert second.ipv4 == ("185.1.10.4",)
 
 
 def test_route_servers_added_later_get_sessions_with_existing_members(ix: Session) -> None:
@@ -74,9 +74,7 @@ def test_route_servers_added_later_get_sessions_with_existing_members(ix: Sessio
         ipv6=None,
         actor="test",
     )
-    names = [
-        s["name"] for s in members.member_to_dict(members.get_member(ix, 38193))["route_servers"]
-    ]
+    names = [s.name for s in members.show_member(ix, 38193).route_servers]
     assert names == ["rs1-isb", "rs2-khi", "rs3-lhe"]
 
 
@@ -103,8 +101,8 @@ def test_route_servers_added_later_get_sessions_with_existing_members(ix: Sessio
         ({"ipv6": "185.1.10.9"}, "ipv6: '185.1.10.9' is not an IPv6 address"),
         ({"as_set": "AS-FOO BAR"}, "as_set: 'AS-FOO BAR' is not a valid AS-SET name"),
         ({"as_set": "AS-FOO;"}, "as_set: 'AS-FOO;' is not a valid AS-SET name"),
-        ({"macs": ["00:11:22:33:44"]}, "mac: '00:11:22:33:44' is not a MAC address"),
-        ({"max_prefix4": 0}, "max_prefix4: 0 must be a whole number from 1 to 10000000"),
+        ({"macs": ["00:11:22:33:44"]}, "macs: '00:11:22:33:44' is not a MAC address"),
+        ({"max_prefix_v4": 0}, "max_prefix_v4: 0 must be a whole number from 1 to 10000000"),
         (
             {"status": "gone"},
             "status: 'gone' must be one of onboarding, active, suspended, departed",
@@ -136,7 +134,7 @@ def test_duplicates_are_conflicts_and_change_nothing(ix: Session, engine: Engine
             member_input(asn=9541, ipv4="185.1.10.3", macs=[]),
             "ipv4: '185.1.10.3' is already used by AS38193",
         ),
-        (member_input(asn=9541), "mac: '00:11:22:33:44:55' is already used by AS38193"),
+        (member_input(asn=9541), "macs: '00:11:22:33:44:55' is already used by AS38193"),
     ]
     for data, message in cases:
         with pytest.raises(Conflict) as caught:
@@ -147,15 +145,15 @@ def test_duplicates_are_conflicts_and_change_nothing(ix: Session, engine: Engine
 
 def test_update_changes_only_the_given_fields_and_audits_before_and_after(ix: Session) -> None:
     members.add_member(ix, member_input(), actor="test")
-    members.update_member(
-        ix, 38193, {"max_prefix4": 250, "ipv4": "185.1.10.40", "macs": []}, actor="test"
+    changed = members.update_member(
+        ix, 38193, {"max_prefix_v4": 250, "ipv4": "185.1.10.40", "macs": []}, actor="test"
     )
-    record = members.member_to_dict(members.get_member(ix, 38193))
-    assert (record["max_prefix4"], record["ipv4"], record["macs"]) == (250, ["185.1.10.40"], [])
-    assert record["max_prefix6"] == 20
+    assert changed == members.show_member(ix, 38193)
+    assert (changed.max_prefix_v4, changed.ipv4, changed.macs) == (250, ("185.1.10.40",), ())
+    assert changed.max_prefix_v6 == 20
     entry = ix.scalars(select(AuditEntry).where(AuditEntry.action == "update")).one()
     assert entry.before is not None and entry.before["max_prefix4"] == 100
-    assert entry.after == record
+    assert entry.after == audit.member_snapshot(members.get_member(ix, 38193))
 
 
 def test_failed_update_changes_nothing(ix: Session, engine: Engine) -> None:
@@ -163,10 +161,10 @@ def test_failed_update_changes_nothing(ix: Session, engine: Engine) -> None:
     members.add_member(ix, member_input(asn=9541, macs=[]), actor="test")
     before = snapshot(engine)
     bad = [
-        {"max_prefix4": 50, "ipv4": "185.1.10.3"},
-        {"max_prefix4": 50, "ipv4": "", "ipv6": ""},
-        {"max_prefix4": 50, "macs": ["00:11:22:33:44:55"]},
-        {"max_prefix4": 50, "colour": "red"},
+        {"max_prefix_v4": 50, "ipv4": "185.1.10.3"},
+        {"max_prefix_v4": 50, "ipv4": "", "ipv6": ""},
+        {"max_prefix_v4": 50, "macs": ["00:11:22:33:44:55"]},
+        {"max_prefix_v4": 50, "colour": "red"},
     ]
     for changes in bad:
         with pytest.raises(IxpError):
@@ -179,11 +177,14 @@ def test_suspend_and_remove(ix: Session) -> None:
     members.add_member(ix, member_input(), actor="test")
     assert members.suspend_member(ix, "AS38193", actor="test").status is MemberStatus.suspended
     assert members.list_members(ix, status="active") == []
-    members.remove_member(ix, 38193, actor="test")
+    removed = members.remove_member(ix, 38193, actor="test")
+    assert (removed.asn, removed.status, removed.ipv4) == (
+        38193,
+        MemberStatus.suspended,
+        ("185.1.10.3",),
+    )
     assert ix.scalars(select(Member)).all() == []
     with pytest.raises(NotFound, match="member: AS38193 is not a member of PKIX Test"):
         members.get_member(ix, 38193)
     # The freed address can be given to the next member.
-    assert members.member_to_dict(members.add_member(ix, member_input(asn=9541), actor="test"))[
-        "ipv4"
-    ] == ["185.1.10.3"]
+    assert members.add_member(ix, member_input(asn=9541), actor="test").ipv4 == ("185.1.10.3",)

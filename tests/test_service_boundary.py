@@ -1,23 +1,29 @@
-"""The service layer as the web API will stand on it: who changed what is always said.
+"""The service layer as the web API will stand on it.
 
 Every service that writes takes the actor from its caller (the CLI's
 ``IXP_ACTOR``, the API's signed-in user), never a default, so an API call is
 never recorded as the CLI; an actor that cannot be recorded refuses the change.
+Services return typed objects, which ``--json`` prints field for field, the same
+for every command, in one vocabulary; the audit log keeps its own format.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable
+import json
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import typer
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ixp import demo, exchange, members
+from ixp.cli.main import app
 from ixp.errors import ValidationError
 from ixp.irr import service as irr_service
 from ixp.ixf import ImportOptions
@@ -95,8 +101,90 @@ def test_a_service_refuses_an_actor_it_cannot_record(session: Session, engine: E
     pkix_test_exchange(session)
     before = snapshot(engine)
     data = members.MemberInput(
-        asn=38193, name="Nayatel", max_prefix4=1, max_prefix6=1, auto_ip=True
+        asn=38193, name="Nayatel", max_prefix_v4=1, max_prefix_v6=1, auto_ip=True
     )
     with pytest.raises(ValidationError, match=r"^actor: 'api\\nuser' contains control"):
         members.add_member(session, data, actor="api\nuser")
     assert snapshot(engine) == before
+
+
+def _json(cli: CliRunner, *args: str) -> Any:
+    code, out, err = run(cli, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_every_member_command_prints_the_member_the_same_way(cli: CliRunner) -> None:
+    set_up_pkix(cli)
+    shown = _json(cli, "member", "show", "38193")
+    assert list(shown) == [f.name for f in dataclasses.fields(members.MemberView)]
+    assert _json(cli, "member", "list") == [shown]
+    changed = _json(cli, "member", "set", "38193", "--max-prefix-v4", "300")
+    assert changed == shown | {"max_prefix_v4": 300}
+    suspended = _json(cli, "member", "suspend", "38193")
+    assert suspended == changed | {"status": "suspended"}
+    assert _json(cli, "member", "remove", "38193") == suspended
+    added = _json(
+        cli, "member", "add", "--asn", "38193", "--name", "Nayatel", "--auto-ip",
+        "--max-prefix-v4", "100", "--max-prefix-v6", "20",
+    )  # fmt: skip
+    assert added == shown
+
+
+def test_member_json_uses_the_input_field_names(cli: CliRunner) -> None:
+    set_up_pkix(cli)
+    shown = _json(cli, "member", "show", "38193")
+    inputs = {f.name for f in dataclasses.fields(members.MemberInput)}
+    assert set(shown) - inputs == {"route_servers"}
+    assert shown["route_servers"] == [
+        {"name": "rs1-isb", "ipv4_enabled": True, "ipv6_enabled": True}
+    ]
+    assert (shown["ipv4"], shown["max_prefix_v4"], shown["joined"]) == (["185.1.10.2"], 100, None)
+
+
+def test_exchange_and_route_server_json_use_the_parameter_names(cli: CliRunner) -> None:
+    set_up_pkix(cli)
+    shown = _json(cli, "exchange", "show")
+    assert set(shown) <= set(inspect.signature(exchange.init_exchange).parameters)
+    assert (shown["lan_v4"], shown["lan_v6"]) == ("185.1.10.0/24", "2001:7f8:1::/64")
+    (rs,) = _json(cli, "rs", "list")
+    assert set(rs) <= set(inspect.signature(exchange.add_route_server).parameters)
+
+
+# One word for each family-specific thing: ``_v4`` for settings and counts (as_set_v4,
+# max_prefix_v4, lan_v4, prefixes_v4, roas_v4), ``ipv4`` for addresses.
+OLD_WORDS = re.compile(r"^--?(?:max-prefix|lan|blackhole)[46]$|^--?\w+-(?:v|ipv)?[46]-")
+
+
+def _options(command: Any) -> Iterator[str]:
+    """Every option name of ``command`` and its subcommands (a group has ``commands``)."""
+    for param in command.params:
+        yield from param.opts
+    for sub in getattr(command, "commands", {}).values():
+        yield from _options(sub)
+
+
+def test_cli_options_use_one_vocabulary_for_address_families() -> None:
+    options = set(_options(typer.main.get_command(app)))
+    assert {"--max-prefix-v4", "--lan-v4", "--blackhole-ipv4", "--as-set-v4", "--ipv4"} <= options
+    assert sorted(o for o in options if OLD_WORDS.search(o)) == []
+
+
+def test_the_audit_log_keeps_its_own_member_format(session: Session) -> None:
+    """The keys written since the first release: renaming a view field must not change them."""
+    pkix_test_exchange(session)
+    data = members.MemberInput(asn=38193, name="N", max_prefix_v4=1, max_prefix_v6=1, auto_ip=True)
+    members.add_member(session, data, actor="test")
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.entity == "member")).one()
+    assert entry.after is not None and list(entry.after) == [
+        "asn", "name", "legal_name", "status", "as_set_v4", "as_set_v6", "max_prefix4",
+        "max_prefix6", "max_prefix_action", "ipv4", "ipv6", "macs", "speed_mbps",
+        "peeringdb_id", "noc_email", "noc_phone", "peering_email", "url", "joined",
+        "announcement_control", "blackholing", "third_party_next_hop", "route_servers",
+    ]  # fmt: skip
+    assert entry.after["route_servers"][0] == {"name": "rs1-isb", "ipv4": True, "ipv6": True}
+    exchange_entry = session.scalars(select(AuditEntry).where(AuditEntry.entity == "exchange"))
+    assert list(exchange_entry.one().after or {}) == [
+        "name", "country", "asn", "url", "vlan_id", "lan4", "lan6", "blackhole_ipv4",
+        "blackhole_ipv6",
+    ]  # fmt: skip

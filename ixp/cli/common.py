@@ -14,6 +14,8 @@ hostile until proven otherwise: control characters are shown escaped (ESC as
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import re
 import sys
@@ -209,10 +211,33 @@ def cli_session(settings: Settings | None = None) -> Iterator[Session]:
         engine.dispose()
 
 
+def plain(data: Any) -> Any:
+    """``data`` as JSON's kinds of value: a service's dataclass as an object of its fields,
+    tuples as lists; what JSON has no kind for (dates) is left to ``emit_json``."""
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        return {field.name: plain(getattr(data, field.name)) for field in dataclasses.fields(data)}
+    if isinstance(data, list | tuple):
+        return [plain(item) for item in data]
+    if isinstance(data, dict):
+        return {key: plain(value) for key, value in data.items()}
+    return data
+
+
+def _json_default(value: object) -> str:
+    """Times as ISO 8601 (to the second), anything else JSON cannot hold as its text."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def emit_json(data: Any) -> None:
-    """Write ``data`` as JSON to stdout (dates and other objects as strings); non-ASCII
-    text stays readable, see ``json_safe``."""
-    sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
+    """Write ``data`` (a service's result) as JSON to stdout, the same way for every command:
+    objects with their field names, times in ISO 8601; non-ASCII text stays readable, see
+    ``json_safe``."""
+    text = json.dumps(plain(data), indent=2, ensure_ascii=False, default=_json_default)
+    sys.stdout.write(json_safe(text) + "\n")
 
 
 def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -225,12 +250,21 @@ def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     console.print(table)
 
 
-def emit(
-    as_json: bool, data: list[dict[str, Any]] | dict[str, Any], title: str, columns: Sequence[str]
-) -> None:
-    """Print a listing as JSON or as a table of the given dict keys."""
+def emit(as_json: bool, data: Any, title: str, columns: Sequence[str]) -> None:
+    """Print a service's result (one object, or a list of them) as JSON or as a table of
+    the given fields."""
     if as_json:
         emit_json(data)
         return
-    records = data if isinstance(data, list) else [data]
-    emit_table(title, columns, [[record.get(c) for c in columns] for record in records])
+    records = plain(data)
+    rows = records if isinstance(records, list) else [records]
+    emit_table(title, columns, [[_cell(row.get(c)) for c in columns] for row in rows])
+
+
+def _cell(value: Any) -> Any:
+    """A table cell: lists joined with commas, times to the second."""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return value

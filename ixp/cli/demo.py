@@ -21,7 +21,7 @@ def demo_load(as_json: bool = JsonOption) -> None:
     with cli_session(settings) as session:
         report = service.load_demo(session, settings, actor=settings.actor)
     if as_json:
-        emit(True, report.to_dict(), "", ())
+        emit(True, report, "", ())
         return
     summary = {
         "exchange": report.exchange,

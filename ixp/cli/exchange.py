@@ -10,7 +10,7 @@ from ixp.settings import get_settings
 
 exchange_app = typer.Typer(help="The exchange and its peering LAN.", no_args_is_help=True)
 
-_EXCHANGE_COLUMNS = ("name", "country", "asn", "vlan_id", "lan4", "lan6")
+_EXCHANGE_COLUMNS = ("name", "country", "asn", "vlan_id", "lan_v4", "lan_v6")
 
 
 @exchange_app.command("init")
@@ -18,12 +18,12 @@ _EXCHANGE_COLUMNS = ("name", "country", "asn", "vlan_id", "lan4", "lan6")
 def exchange_init(
     name: str = typer.Option(..., help="Name of the exchange."),
     asn: str = typer.Option(..., help="The exchange's own ASN."),
-    lan4: str = typer.Option(None, help="IPv4 subnet of the peering LAN."),
-    lan6: str = typer.Option(None, help="IPv6 subnet of the peering LAN."),
+    lan_v4: str = typer.Option(None, help="IPv4 subnet of the peering LAN."),
+    lan_v6: str = typer.Option(None, help="IPv6 subnet of the peering LAN."),
     country: str = typer.Option("PK", help="ISO 3166 country code."),
     vlan: int = typer.Option(100, help="VLAN id of the peering LAN."),
-    blackhole4: str = typer.Option(None, help="IPv4 next hop for blackholed routes."),
-    blackhole6: str = typer.Option(None, help="IPv6 next hop for blackholed routes."),
+    blackhole_ipv4: str = typer.Option(None, help="IPv4 next hop for blackholed routes."),
+    blackhole_ipv6: str = typer.Option(None, help="IPv6 next hop for blackholed routes."),
     as_json: bool = JsonOption,
 ) -> None:
     """Create the exchange and its peering LAN."""
@@ -34,15 +34,15 @@ def exchange_init(
             name=name,
             country=country,
             asn=asn,
-            lan4=lan4,
-            lan6=lan6,
+            lan_v4=lan_v4,
+            lan_v6=lan_v6,
             vlan_id=vlan,
-            blackhole_ipv4=blackhole4,
-            blackhole_ipv6=blackhole6,
+            blackhole_ipv4=blackhole_ipv4,
+            blackhole_ipv6=blackhole_ipv6,
             allow_lab=settings.allow_lab_asns,
             actor=settings.actor,
         )
-        emit(as_json, service.exchange_to_dict(created), "Exchange", _EXCHANGE_COLUMNS)
+    emit(as_json, created, "Exchange", _EXCHANGE_COLUMNS)
 
 
 @exchange_app.command("show")
@@ -53,5 +53,5 @@ def exchange_show(
 ) -> None:
     """Show the exchange."""
     with cli_session() as session:
-        found = service.get_exchange(session, name)
-        emit(as_json, service.exchange_to_dict(found), "Exchange", _EXCHANGE_COLUMNS)
+        found = service.show_exchange(session, name)
+    emit(as_json, found, "Exchange", _EXCHANGE_COLUMNS)

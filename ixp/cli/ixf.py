@@ -22,9 +22,13 @@ _SUMMARY_COLUMNS = ("exchange", "route_servers_added", "created", "updated", "un
 def _summary(result: service.ImportResult) -> dict[str, Any]:
     """The import's outcome with counts instead of ASN lists (table view)."""
     return {
-        key: len(value) if isinstance(value, list) and key != "route_servers_added" else value
-        for key, value in result.to_dict().items()
-    } | {"route_servers_added": ", ".join(result.route_servers_added) or "-"}
+        "exchange": result.exchange,
+        "route_servers_added": ", ".join(result.route_servers_added) or "-",
+        "created": len(result.created),
+        "updated": len(result.updated),
+        "unchanged": len(result.unchanged),
+        "skipped": len(result.skipped),
+    }
 
 
 @import_app.command("ixf")
@@ -49,7 +53,7 @@ def import_ixf(
     with cli_session(settings) as session:
         result = service.import_document(session, document, options)
     if as_json:
-        emit(True, result.to_dict(), "", ())
+        emit(True, result, "", ())
     else:
         emit(False, _summary(result), "IX-F import", _SUMMARY_COLUMNS)
 

@@ -1,9 +1,14 @@
-"""``ixp member ...``: onboarding and maintaining members."""
+"""``ixp member ...``: onboarding and maintaining members.
+
+Every command that names one member prints that member (``--json``: one object
+of ``MemberView``'s fields, the same for add, show, set, suspend and remove);
+``member list --json`` prints a list of them.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from typing import Any
 
 import typer
 
@@ -16,12 +21,16 @@ member_app = typer.Typer(
     help="Members: add, show, list, change, suspend, remove.", no_args_is_help=True
 )
 
-_COLUMNS = ("asn", "name", "status", "as_set_v4", "ipv4", "ipv6", "max_prefix4", "max_prefix6")
+_COLUMNS = ("asn", "name", "status", "as_set_v4", "ipv4", "ipv6", "max_prefix_v4", "max_prefix_v6")
 
 
-def _flat(record: dict[str, Any]) -> dict[str, Any]:
-    """Lists joined for the table view."""
-    return {k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in record.items()}
+def _sessions(member: service.MemberView) -> str:
+    """A member's route servers and the families of its sessions: ``rs1-isb(v4 v6)``."""
+
+    def families(rs: service.RouteServerSessions) -> str:
+        return " ".join(f for f, on in (("v4", rs.ipv4_enabled), ("v6", rs.ipv6_enabled)) if on)
+
+    return ", ".join(f"{rs.name}({families(rs)})" for rs in member.route_servers)
 
 
 @member_app.command("add")
@@ -29,8 +38,8 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
 def member_add(
     asn: str = typer.Option(..., help="The member's ASN."),
     name: str = typer.Option(..., help="Display name."),
-    max_prefix4: int = typer.Option(..., help="IPv4 max-prefix limit."),
-    max_prefix6: int = typer.Option(..., help="IPv6 max-prefix limit."),
+    max_prefix_v4: int = typer.Option(..., help="IPv4 max-prefix limit."),
+    max_prefix_v6: int = typer.Option(..., help="IPv6 max-prefix limit."),
     legal_name: str = typer.Option(None, help="Legal name (default: the display name)."),
     as_set: str = typer.Option(None, help="AS-SET for both families (RPSL name)."),
     as_set_v4: str = typer.Option(None, help="AS-SET for IPv4 only."),
@@ -61,8 +70,8 @@ def member_add(
         ipv4=ipv4,
         ipv6=ipv6,
         auto_ip=auto_ip,
-        max_prefix4=max_prefix4,
-        max_prefix6=max_prefix6,
+        max_prefix_v4=max_prefix_v4,
+        max_prefix_v6=max_prefix_v6,
         macs=mac,
         speed_mbps=speed,
         status=status,
@@ -77,7 +86,7 @@ def member_add(
         member = service.add_member(
             session, data, allow_lab=settings.allow_lab_asns, actor=settings.actor
         )
-        emit(as_json, _flat(service.member_to_dict(member)), "Member added", _COLUMNS)
+    emit(as_json, member, "Member added", _COLUMNS)
 
 
 @member_app.command("show")
@@ -85,25 +94,16 @@ def member_add(
 def member_show(asn: str = typer.Argument(..., help="ASN"), as_json: bool = JsonOption) -> None:
     """Everything about one member."""
     with cli_session() as session:
-        record = service.member_to_dict(service.get_member(session, asn))
-        if as_json:
-            emit(True, record, "", ())
-            return
-        flat = _flat(
-            {
-                **record,
-                "route_servers": [
-                    f"{s['name']}({'v4' if s['ipv4'] else ''}{' v6' if s['ipv6'] else ''})"
-                    for s in record["route_servers"]
-                ],
-            }
-        )
-        emit(
-            False,
-            [{"field": k, "value": v} for k, v in flat.items()],
-            f"AS{record['asn']}",
-            ("field", "value"),
-        )
+        member = service.show_member(session, asn)
+    if as_json:
+        emit(True, member, "", ())
+        return
+    fields = [(f.name, getattr(member, f.name)) for f in dataclasses.fields(member)]
+    rows = [
+        {"field": name, "value": _sessions(member) if name == "route_servers" else value}
+        for name, value in fields
+    ]
+    emit(False, rows, f"AS{member.asn}", ("field", "value"))
 
 
 @member_app.command("list")
@@ -114,8 +114,7 @@ def member_list(
 ) -> None:
     """All members of the exchange, by ASN."""
     with cli_session() as session:
-        rows = [service.member_to_dict(m) for m in service.list_members(session, status=status)]
-        emit(as_json, rows if as_json else [_flat(r) for r in rows], "Members", _COLUMNS)
+        emit(as_json, service.show_members(session, status=status), "Members", _COLUMNS)
 
 
 @member_app.command("set")
@@ -130,8 +129,8 @@ def member_set(
     ipv4: str = typer.Option(None, help="New IPv4 address ('' removes it)."),
     ipv6: str = typer.Option(None, help="New IPv6 address ('' removes it)."),
     mac: list[str] = typer.Option(None, help="Replace the MAC addresses (repeatable)."),
-    max_prefix4: int = typer.Option(None, help="IPv4 max-prefix limit."),
-    max_prefix6: int = typer.Option(None, help="IPv6 max-prefix limit."),
+    max_prefix_v4: int = typer.Option(None, help="IPv4 max-prefix limit."),
+    max_prefix_v6: int = typer.Option(None, help="IPv6 max-prefix limit."),
     max_prefix_action: str = typer.Option(None, help="restart, disable, block or warn."),
     status: str = typer.Option(None, help="onboarding, active, suspended or departed."),
     peeringdb_id: int = typer.Option(None, help="PeeringDB network id."),
@@ -158,8 +157,8 @@ def member_set(
         "ipv4": ipv4,
         "ipv6": ipv6,
         "macs": mac or None,
-        "max_prefix4": max_prefix4,
-        "max_prefix6": max_prefix6,
+        "max_prefix_v4": max_prefix_v4,
+        "max_prefix_v6": max_prefix_v6,
         "max_prefix_action": max_prefix_action,
         "status": status,
         "peeringdb_id": peeringdb_id,
@@ -173,7 +172,7 @@ def member_set(
     changes = {k: v for k, v in given.items() if v is not None}
     with cli_session(settings) as session:
         member = service.update_member(session, asn, changes, actor=settings.actor)
-        emit(as_json, _flat(service.member_to_dict(member)), "Member changed", _COLUMNS)
+    emit(as_json, member, "Member changed", _COLUMNS)
 
 
 @member_app.command("suspend")
@@ -183,7 +182,7 @@ def member_suspend(asn: str = typer.Argument(..., help="ASN"), as_json: bool = J
     settings = get_settings()
     with cli_session(settings) as session:
         member = service.suspend_member(session, asn, actor=settings.actor)
-        emit(as_json, _flat(service.member_to_dict(member)), "Member suspended", _COLUMNS)
+    emit(as_json, member, "Member suspended", _COLUMNS)
 
 
 @member_app.command("remove")
@@ -192,8 +191,8 @@ def member_remove(asn: str = typer.Argument(..., help="ASN"), as_json: bool = Js
     """Remove a member and free its addresses (the audit log keeps its record)."""
     settings = get_settings()
     with cli_session(settings) as session:
-        record = service.remove_member(session, asn, actor=settings.actor)
-        emit(as_json, _flat(record), "Member removed", _COLUMNS)
+        member = service.remove_member(session, asn, actor=settings.actor)
+    emit(as_json, member, "Member removed", _COLUMNS)
 
 
 @member_app.command("snippet")

@@ -28,18 +28,8 @@ def rpki_load(
         report = service.load_file(
             session, file, force=force, settings=settings, actor=settings.actor
         )
-    record = {
-        "source": report.source,
-        "format": report.format,
-        "roas_v4": report.roas_v4,
-        "roas_v6": report.roas_v6,
-        "previous": report.previous,
-        "duplicates": report.duplicates,
-        "loaded_at": report.loaded_at.isoformat(timespec="seconds"),
-        "forced": report.forced,
-    }
     columns = ("format", "roas_v4", "roas_v6", "previous", "duplicates", "loaded_at")
-    emit(as_json, record, f"ROAs loaded from {report.source}", columns)
+    emit(as_json, report, f"ROAs loaded from {report.source}", columns)
 
 
 @rpki_app.command("show")

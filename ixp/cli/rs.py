@@ -61,7 +61,7 @@ def rs_add(
             allow_lab=settings.allow_lab_asns,
             actor=settings.actor,
         )
-        emit(as_json, exchange_service.rs_to_dict(rs), "Route server", _RS_COLUMNS)
+    emit(as_json, rs, "Route server", _RS_COLUMNS)
 
 
 @rs_app.command("list")
@@ -69,9 +69,8 @@ def rs_add(
 def rs_list(as_json: bool = JsonOption) -> None:
     """List the route servers."""
     with cli_session() as session:
-        servers = get_exchange(session).route_servers
-        rows = [exchange_service.rs_to_dict(rs) for rs in servers]
-        emit(as_json, rows, "Route servers", _RS_COLUMNS)
+        servers = exchange_service.list_route_servers(session)
+    emit(as_json, servers, "Route servers", _RS_COLUMNS)
 
 
 def _print_report(report: BuildReport) -> None:

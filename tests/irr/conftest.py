@@ -20,8 +20,8 @@ def add_member(session: Session, asn: int, **fields: Any) -> Member:
     values: dict[str, Any] = {
         "asn": asn,
         "name": f"Member {asn}",
-        "max_prefix4": 100,
-        "max_prefix6": 20,
+        "max_prefix_v4": 100,
+        "max_prefix_v6": 20,
         "auto_ip": True,
     }
     values.update(fields)

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from ixp import ixf
 from ixp.errors import IxpError
-from ixp.members import get_member, member_to_dict
+from ixp.members import show_member
 from tests.cli import run
 from tests.dbsnapshot import snapshot
 from tests.ixf import samples
@@ -217,9 +217,9 @@ def test_the_same_address_on_two_connections_is_one_address(session: Session) ->
     _second_connection(doc, 139871, {"vlan_id": 200, "ipv4": {"address": "103.151.232.12"}})
     _second_connection(doc, 139871, {"vlan_id": 200, "ipv6": {"address": "2001:DE8:4E::12"}})
     ixf.import_document(session, doc, samples.OPTIONS)
-    jugnu = member_to_dict(get_member(session, 139871))
-    assert (jugnu["ipv4"], jugnu["ipv6"]) == (["103.151.232.12"], ["2001:de8:4e::12"])
-    assert jugnu["speed_mbps"] == 2000
+    jugnu = show_member(session, 139871)
+    assert (jugnu.ipv4, jugnu.ipv6) == (("103.151.232.12",), ("2001:de8:4e::12",))
+    assert jugnu.speed_mbps == 2000
 
 
 @pytest.mark.parametrize("ixp_id", [None, 7])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from ixp import ixf
 from ixp.errors import IxpError
 from ixp.exchange import get_exchange
-from ixp.members import get_member, list_members, member_to_dict
+from ixp.members import RouteServerSessions, list_members, show_member
 from ixp.models import Member, RouteServer
 from tests.dbsnapshot import snapshot
 from tests.ixf import samples
@@ -51,27 +52,27 @@ def test_import_into_empty_database_creates_exchange_route_servers_and_members(
         "103.151.232.1",
         "2001:de8:4e::1",
     )
-    indus = member_to_dict(get_member(session, 58421))
-    assert indus["name"] == 'Indus Fibre & "Data" Networks'
-    assert (indus["as_set_v4"], indus["as_set_v6"]) == ("AS-INDUSFIBRE", "AS58421:AS-CUSTOMERS")
-    assert (indus["ipv4"], indus["ipv6"]) == (["103.151.232.10"], ["2001:de8:4e::e435:1"])
-    assert (indus["max_prefix4"], indus["max_prefix6"]) == (500, 100)
-    assert indus["macs"] == ["4c:5e:0c:12:34:56"]
-    assert indus["speed_mbps"] == 20000
-    assert (indus["noc_email"], indus["peering_email"]) == (
+    indus = show_member(session, 58421)
+    assert indus.name == 'Indus Fibre & "Data" Networks'
+    assert (indus.as_set_v4, indus.as_set_v6) == ("AS-INDUSFIBRE", "AS58421:AS-CUSTOMERS")
+    assert (indus.ipv4, indus.ipv6) == (("103.151.232.10",), ("2001:de8:4e::e435:1",))
+    assert (indus.max_prefix_v4, indus.max_prefix_v6) == (500, 100)
+    assert indus.macs == ("4c:5e:0c:12:34:56",)
+    assert indus.speed_mbps == 20000
+    assert (indus.noc_email, indus.peering_email) == (
         "noc@indus.example",
         "peering@indus.example",
     )
-    assert (indus["noc_phone"], indus["joined"], indus["url"]) == (
+    assert (indus.noc_phone, indus.joined, indus.url) == (
         "+92 42 0000001",
-        "2021-03-04",
+        dt.date(2021, 3, 4),
         "https://indus.example/",
     )
-    assert indus["route_servers"] == [{"name": "rs1-isb", "ipv4": True, "ipv6": True}]
-    roshni = member_to_dict(get_member(session, 134733))
-    assert roshni["name"] == "روشنی براڈبینڈ"
-    assert (roshni["status"], roshni["ipv6"]) == ("suspended", [])
-    assert roshni["route_servers"] == [{"name": "rs1-isb", "ipv4": False, "ipv6": True}]
+    assert indus.route_servers == (RouteServerSessions("rs1-isb", True, True),)
+    roshni = show_member(session, 134733)
+    assert roshni.name == "روشنی براڈبینڈ"
+    assert (roshni.status, roshni.ipv6) == ("suspended", ())
+    assert roshni.route_servers == (RouteServerSessions("rs1-isb", False, True),)
 
 
 def test_export_validates_against_the_published_schema(session: Session) -> None:
@@ -138,15 +139,15 @@ def test_reimport_updates_members_by_asn_without_duplicates(session: Session) ->
     assert result.unchanged == (134733,)
     assert session.scalar(select(func.count()).select_from(Member)) == 3
     assert session.scalar(select(func.count()).select_from(RouteServer)) == 1
-    indus = member_to_dict(get_member(session, 58421))
-    assert (indus["name"], indus["ipv4"], indus["ipv6"]) == ("Indus Fibre", ["103.151.232.20"], [])
-    assert (indus["max_prefix4"], indus["as_set_v4"], indus["macs"]) == (
+    indus = show_member(session, 58421)
+    assert (indus.name, indus.ipv4, indus.ipv6) == ("Indus Fibre", ("103.151.232.20",), ())
+    assert (indus.max_prefix_v4, indus.as_set_v4, indus.macs) == (
         600,
         "AS-INDUS-NEW",
-        ["4c:5e:0c:65:43:21"],
+        ("4c:5e:0c:65:43:21",),
     )
-    jugnu = member_to_dict(get_member(session, 139871))
-    assert jugnu["route_servers"] == [{"name": "rs1-isb", "ipv4": False, "ipv6": True}]
+    jugnu = show_member(session, 139871)
+    assert jugnu.route_servers == (RouteServerSessions("rs1-isb", False, True),)
 
 
 def _set(doc: dict[str, Any], asn: int, family: str, key: str, value: Any) -> None:
@@ -207,12 +208,12 @@ def _bad_documents() -> list[Any]:
         ),
         pytest.param(
             lambda d: _set(d, 139871, "ipv4", "mac_addresses", ["00:11:22:33:44"]),
-            "member_list[3] (AS139871): mac: '00:11:22:33:44' is not a MAC address",
+            "member_list[3] (AS139871): macs: '00:11:22:33:44' is not a MAC address",
             id="malformed-mac",
         ),
         pytest.param(
             lambda d: _set(d, 139871, "ipv4", "max_prefix", 0),
-            "member_list[3] (AS139871): max_prefix4: 0 must be a whole number from 1 to 10000000",
+            "member_list[3] (AS139871): max_prefix_v4: 0 must be a whole number from 1 to 10000000",
             id="zero-max-prefix",
         ),
         pytest.param(
@@ -274,7 +275,7 @@ def test_bad_member_in_a_new_exchange_leaves_the_database_empty(
         ixf.import_document(session, doc, samples.OPTIONS)
 
     assert str(caught.value) == (
-        "member_list[3] (AS139871): mac: 'ff:ff:ff:ff:ff:ff' is not a unicast MAC address"
+        "member_list[3] (AS139871): macs: 'ff:ff:ff:ff:ff:ff' is not a unicast MAC address"
     )
 
     assert snapshot(engine) == before
@@ -396,6 +397,6 @@ def test_ixp_manager_style_file_with_several_infrastructures(session: Session) -
 
     assert result.route_servers_added == ("lhr-ix-route-servers-1", "lhr-ix-route-servers-2")
     assert sorted(result.created) == [58421, 134733, 139871]
-    jugnu = member_to_dict(get_member(session, 139871))
-    assert (jugnu["ipv4"], jugnu["speed_mbps"]) == (["103.151.232.12"], 2000)
+    jugnu = show_member(session, 139871)
+    assert (jugnu.ipv4, jugnu.speed_mbps) == (("103.151.232.12",), 2000)
     assert 137409 not in [m.asn for m in list_members(session)]

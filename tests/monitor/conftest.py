@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from ixp.exchange import add_route_server, init_exchange
+from ixp.exchange import add_route_server, get_route_server, init_exchange
 from ixp.models import RouteServer
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "monitor"
@@ -70,11 +70,11 @@ def make_rs(session: Session, socket: str = "/run/bird/bird.ctl") -> RouteServer
         name="PK IX",
         country="PK",
         asn=RS_ASN,
-        lan4="185.1.10.0/24",
-        lan6=None,
+        lan_v4="185.1.10.0/24",
+        lan_v6=None,
         actor="test",
     )
-    rs = add_route_server(
+    add_route_server(
         session,
         name="rs1",
         asn=RS_ASN,
@@ -85,7 +85,7 @@ def make_rs(session: Session, socket: str = "/run/bird/bird.ctl") -> RouteServer
         actor="test",
     )
     session.commit()
-    return rs
+    return get_route_server(session, "rs1")
 
 
 class Bird:

@@ -14,7 +14,7 @@ from tests.monitor.conftest import DATA, RS_ASN, Bird
 
 def test_one_round_then_sessions_events_alerts_and_routes(cli: CliRunner, bird: Bird) -> None:
     steps = [
-        ("exchange", "init", "--name", "PK IX", "--asn", str(RS_ASN), "--lan4", "185.1.10.0/24"),
+        ("exchange", "init", "--name", "PK IX", "--asn", str(RS_ASN), "--lan-v4", "185.1.10.0/24"),
         (
             "rs",
             "add",
@@ -55,7 +55,7 @@ def test_one_round_then_sessions_events_alerts_and_routes(cli: CliRunner, bird: 
 
 def test_reach_load_and_empty_report(cli: CliRunner) -> None:
     code, _, err = run(
-        cli, "exchange", "init", "--name", "PK IX", "--asn", "38195", "--lan4", "185.1.10.0/24"
+        cli, "exchange", "init", "--name", "PK IX", "--asn", "38195", "--lan-v4", "185.1.10.0/24"
     )
     assert code == 0, err
     code, out, err = run(cli, "reach", "load", str(DATA / "delegated-pk-sample-extended.txt"))

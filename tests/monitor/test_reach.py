@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ixp.errors import ValidationError
-from ixp.exchange import init_exchange
+from ixp.exchange import get_exchange, init_exchange
 from ixp.monitor import reach
 from tests.monitor.conftest import DATA
 
@@ -80,15 +80,16 @@ def test_bad_lines_name_the_line(line: str, field: str) -> None:
 
 
 def test_load_store_and_report(session: Session, tmp_path: Path) -> None:
-    exchange = init_exchange(
+    init_exchange(
         session,
         name="PK IX",
         country="PK",
         asn=38195,
-        lan4="185.1.10.0/24",
-        lan6=None,
+        lan_v4="185.1.10.0/24",
+        lan_v6=None,
         actor="test",
     )
+    exchange = get_exchange(session)
     counts = reach.load_delegations(session, SAMPLE, "PK")
     assert counts == {"ipv4": 5, "ipv6": 3, "asn": 5}
     resources = reach.country_resources(session, "PK")

@@ -49,8 +49,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, list[di
                 as_set="AS-ECHO",
                 ipv4=address(ECHO, 4),
                 ipv6=address(ECHO, 6),
-                max_prefix4=10,
-                max_prefix6=10,
+                max_prefix_v4=10,
+                max_prefix_v6=10,
             ),
             actor="test",
         )
