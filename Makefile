@@ -21,7 +21,7 @@ system-deps:
 		fi; \
 	fi
 
-$(BIN)/ixp: pyproject.toml
+$(BIN)/ixp: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
 	$(BIN)/pip install -q -e '.[test]'
@@ -48,6 +48,7 @@ demo: system-deps venv
 	@if [ "$$(id -u)" = 0 ]; then \
 		$(BIN)/ixp lab down && $(BIN)/ixp lab up && \
 		$(BIN)/ixp monitor run --once --lab && $(BIN)/ixp monitor sessions && \
+		$(BIN)/ixp reach report --top 10 && \
 		echo "The lab is up. Live RIB, alerts and reachability: $(BIN)/ixp monitor run --lab"; \
 	else \
 		echo "not root: skipping the lab (real BGP sessions need network namespaces)"; \

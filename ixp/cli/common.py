@@ -27,6 +27,7 @@ from typing import Any, ParamSpec, TypeVar
 import pydantic
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
@@ -98,6 +99,7 @@ class PlainConsole(Console):
         return super().render_str(printable(text), **options)
 
 
+_UNBOUNDED = 10_000
 console = PlainConsole()
 err_console = PlainConsole(stderr=True)
 
@@ -247,7 +249,18 @@ def emit_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    console.print(table)
+    if console.is_terminal:
+        console.print(table)
+        return
+    # A pipe or a file has no width: print the table as wide as its widest row, so
+    # no header or cell ("Established") is folded at rich's default of 80 columns.
+    # (print's own width= is capped at the console's width, so widen the console.)
+    natural = Measurement.get(console, console.options.update_width(_UNBOUNDED), table).maximum
+    narrow, console.width = console.width, max(console.width, natural)
+    try:
+        console.print(table)
+    finally:
+        console.width = narrow
 
 
 def emit(as_json: bool, data: Any, title: str, columns: Sequence[str]) -> None:

@@ -44,7 +44,9 @@ _REACH_COLUMNS = (
 @monitor_app.command("run")
 @handles_errors
 def monitor_run(
-    once: bool = typer.Option(False, "--once", help="One round of checks, then exit."),
+    once: bool = typer.Option(
+        False, "--once", help="One round: load the RIBs, check, sample reachability, exit."
+    ),
     lab: bool = typer.Option(False, "--lab", help="Monitor the running lab (ixp lab up)."),
 ) -> None:
     """Run the monitor (collectors, session checks, alerts, /metrics) until stopped."""
@@ -124,10 +126,13 @@ def reach_load(file: Path = typer.Argument(..., help="RIR delegated-extended fil
 
 @reach_app.command("report")
 @handles_errors
-def reach_report(as_json: bool = JsonOption) -> None:
-    """Domestic reachability from the newest sample: overall and per member."""
+def reach_report(
+    top: int = typer.Option(None, "--top", min=1, help="Only the N members reaching most."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Domestic reachability from the newest sample: overall, then members by contribution."""
     with cli_session() as session:
-        data = reach.report(session, get_exchange(session))
+        data = reach.report(session, get_exchange(session), top=top)
     if as_json:
         emit_json(data)
         return
