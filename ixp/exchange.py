@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ixp import addressing, audit, validate
 from ixp.db import transaction
-from ixp.errors import Conflict, NotFound, Remedy, ValidationError
+from ixp.errors import Conflict, NotFound, Problems, Remedy, ValidationError
 from ixp.models import Exchange, Member, PeeringLan, RouteServer, RsSession
 
 # Route-server names become file names and BIRD identifiers: keep them plain.
@@ -38,6 +38,31 @@ NAME_MAX_LENGTH = min(_length(Exchange.name), _length(PeeringLan.name) - len(_LA
 def check_name(value: str, field: str = "name") -> str:
     """An exchange name: one line of text short enough for the LAN name made from it."""
     return validate.text(value, field, max_length=NAME_MAX_LENGTH)
+
+
+def _lan_subnet(value: str, field: str, family: int) -> str:
+    """A peering-LAN subnet of ``family``, of a size an exchange can have: its CIDR text."""
+    net = validate.network(value, field, family)
+    shortest, longest = (8, 30) if family == 4 else (32, 120)
+    if not shortest <= net.prefixlen <= longest:
+        raise ValidationError(field, value, f"must be between /{shortest} and /{longest}")
+    return str(net.cidr)
+
+
+def _rs_name(value: str) -> str:
+    """A route server's name: it becomes a file name and part of BIRD identifiers."""
+    if not isinstance(value, str) or not _RS_NAME.fullmatch(value):
+        raise ValidationError(
+            "name", validate.shown(value), "must be lower-case letters, digits and '-' (max 31)"
+        )
+    return value
+
+
+def _vlan_id(value: int) -> int:
+    """An 802.1Q VLAN id."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4094:
+        raise ValidationError("vlan_id", validate.shown(value), "must be from 1 to 4094")
+    return value
 
 
 def _optional_text(value: str | None, field: str, column: Any) -> str | None:
@@ -151,41 +176,42 @@ def init_exchange(
     allow_lab: bool = False,
     actor: str,
 ) -> ExchangeView:
-    """Create an exchange with its peering LAN."""
-    name = check_name(name)
-    url = _optional_text(url, "url", Exchange.url)
-    code = validate.country(country)
-    number = validate.asn(asn, "asn", allow_lab=allow_lab)
-    if lan_v4 is None and lan_v6 is None:
-        raise ValidationError("lan_v4", None, "or lan_v6 must be given")
-    net4 = validate.network(lan_v4, "lan_v4", 4) if lan_v4 else None
-    net6 = validate.network(lan_v6, "lan_v6", 6) if lan_v6 else None
-    if net4 is not None and not 8 <= net4.prefixlen <= 30:
-        raise ValidationError("lan_v4", lan_v4, "must be between /8 and /30")
-    if net6 is not None and not 32 <= net6.prefixlen <= 120:
-        raise ValidationError("lan_v6", lan_v6, "must be between /32 and /120")
-    if not 1 <= vlan_id <= 4094:
-        raise ValidationError("vlan_id", vlan_id, "must be from 1 to 4094")
-    if session.scalar(select(Exchange.id).where(Exchange.name == name)) is not None:
-        raise Conflict(f"exchange {name!r} already exists", field="name")
-    exchange = Exchange(name=name, country=code, asn=number, url=url)
+    """Create an exchange with its peering LAN; every bad field is reported at once."""
+    problems = Problems()
+    checked_name = problems.check(check_name, name)
+    url = problems.check(_optional_text, url, "url", Exchange.url)
+    code = problems.check(validate.country, country)
+    number = problems.check(validate.asn, asn, "asn", allow_lab=allow_lab)
+    if not lan_v4 and not lan_v6:
+        problems.add(ValidationError("lan_v4", None, "or lan_v6 must be given"))
+    given = {4: lan_v4, 6: lan_v6}
+    subnets = {f: problems.check(_lan_subnet, v, f"lan_v{f}", f) for f, v in given.items() if v}
     lan = PeeringLan(
-        name=f"{name}{_LAN_NAME_SUFFIX}",
-        vlan_id=vlan_id,
-        ipv4_prefix=str(net4.cidr) if net4 else None,
-        ipv6_prefix=str(net6.cidr) if net6 else None,
+        vlan_id=problems.check(_vlan_id, vlan_id),
+        ipv4_prefix=subnets.get(4),
+        ipv6_prefix=subnets.get(6),
+    )
+    # A blackhole next hop is checked against its family's subnet, unless that one is bad.
+    usable = {f for f in (4, 6) if not given[f] or subnets[f] is not None}
+    blackholes = {
+        f: problems.check(addressing.check_in_lan, v, f"blackhole_ipv{f}", lan, f)
+        for f, v in ((4, blackhole_ipv4), (6, blackhole_ipv6))
+        if v and f in usable
+    }
+    problems.raise_any()
+    assert checked_name is not None and code is not None and number is not None
+    lan.name = f"{checked_name}{_LAN_NAME_SUFFIX}"
+    if session.scalar(select(Exchange.id).where(Exchange.name == checked_name)) is not None:
+        raise Conflict(f"exchange {checked_name!r} already exists", field="name")
+    exchange = Exchange(
+        name=checked_name,
+        country=code,
+        asn=number,
+        url=url,
+        blackhole_ipv4=blackholes.get(4),
+        blackhole_ipv6=blackholes.get(6),
     )
     exchange.lans.append(lan)
-    exchange.blackhole_ipv4 = (
-        addressing.check_in_lan(blackhole_ipv4, "blackhole_ipv4", lan, 4)
-        if blackhole_ipv4
-        else None
-    )
-    exchange.blackhole_ipv6 = (
-        addressing.check_in_lan(blackhole_ipv6, "blackhole_ipv6", lan, 6)
-        if blackhole_ipv6
-        else None
-    )
     with transaction(session):
         session.add(exchange)
         session.flush()
@@ -194,7 +220,7 @@ def init_exchange(
             actor=actor,
             action="create",
             entity="exchange",
-            key=name,
+            key=checked_name,
             after=audit.exchange_snapshot(exchange),
         )
     return ExchangeView.of(exchange)
@@ -214,36 +240,42 @@ def add_route_server(
     allow_lab: bool = False,
     actor: str,
 ) -> RouteServerView:
-    """Add a route server on the exchange's peering LAN; existing members get sessions with it."""
+    """Add a route server on the exchange's peering LAN; existing members get sessions with it.
+
+    Every bad field is reported at once."""
     exchange = exchange or get_exchange(session)
     lan = peering_lan(exchange)
-    if not _RS_NAME.fullmatch(name):
-        raise ValidationError(
-            "name", validate.shown(name), "must be lower-case letters, digits and '-' (max 31)"
-        )
-    mgmt_host = _optional_text(mgmt_host, "mgmt_host", RouteServer.mgmt_host)
-    control_socket = _optional_text(control_socket, "control_socket", RouteServer.control_socket)
-    number = validate.asn(asn, "asn", allow_lab=allow_lab)
-    rid = str(validate.address(router_id, "router_id", 4))
-    addr4 = addressing.check_in_lan(ipv4, "ipv4", lan, 4) if ipv4 else None
-    addr6 = addressing.check_in_lan(ipv6, "ipv6", lan, 6) if ipv6 else None
-    if addr4 is None and addr6 is None:
-        raise ValidationError("ipv4", None, "or ipv6 must be given")
+    problems = Problems()
+    problems.check(_rs_name, name)
+    mgmt_host = problems.check(_optional_text, mgmt_host, "mgmt_host", RouteServer.mgmt_host)
+    socket = problems.check(
+        _optional_text, control_socket, "control_socket", RouteServer.control_socket
+    )
+    number = problems.check(validate.asn, asn, "asn", allow_lab=allow_lab)
+    rid = problems.check(validate.address, router_id, "router_id", 4)
+    addresses = {
+        f: problems.check(addressing.check_in_lan, v, f"ipv{f}", lan, f)
+        for f, v in ((4, ipv4), (6, ipv6))
+        if v
+    }
+    if not addresses:
+        problems.add(ValidationError("ipv4", None, "or ipv6 must be given"))
+    problems.raise_any()
     if any(rs.name == name for rs in exchange.route_servers):
         raise Conflict(f"route server {name!r} already exists", field="name")
-    for family, addr in ((4, addr4), (6, addr6)):
-        if addr:
-            addressing.check_free(session, addr, f"ipv{family}", lan, family)
+    for family, address in addresses.items():
+        if address is not None:
+            addressing.check_free(session, address, f"ipv{family}", lan, family)
     rs = RouteServer(
         exchange=exchange,
         lan=lan,
         name=name,
         asn=number,
-        router_id=rid,
-        ipv4=addr4,
-        ipv6=addr6,
+        router_id=str(rid),
+        ipv4=addresses.get(4),
+        ipv6=addresses.get(6),
         mgmt_host=mgmt_host,
-        control_socket=control_socket or f"/run/bird/{name}.ctl",
+        control_socket=socket or f"/run/bird/{name}.ctl",
     )
     with transaction(session):
         session.add(rs)

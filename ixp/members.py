@@ -1,9 +1,11 @@
 """Onboarding and maintaining members: the service functions the CLI and the API share.
 
-Every change follows one pattern: normalise and validate the whole input
-(errors name the field and value), check it against the database (duplicate
-ASN, address or MAC), then write the rows and an audit entry in one
-transaction. A failure anywhere leaves the database as it was.
+Every change follows one pattern: normalise and validate the whole input, every
+field of it, so that all that is wrong is reported at once (one
+``ValidationError`` naming the field and value, or an ``InvalidInput`` holding
+one per bad field); check it against the database (duplicate ASN, address or
+MAC: ``Conflict``); then write the rows and an audit entry in one transaction.
+A failure anywhere leaves the database as it was.
 
 What callers get back is a ``MemberView``: the member as plain, typed data that
 the CLI prints (``--json`` is exactly its fields) and the API will serve. The
@@ -15,15 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from ixp import addressing, audit, validate
 from ixp.db import transaction
-from ixp.errors import Conflict, NotFound, ValidationError
+from ixp.errors import Conflict, NotFound, Problems, ValidationError
 from ixp.exchange import get_exchange, peering_lan
 from ixp.models import (
     Connection,
@@ -33,6 +35,7 @@ from ixp.models import (
     MaxPrefixAction,
     Member,
     MemberStatus,
+    PeeringLan,
     RsSession,
 )
 
@@ -67,7 +70,6 @@ class MemberInput:
     third_party_next_hop: bool = False
     rs_ipv4: bool = True
     rs_ipv6: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _enum(kind: type[MemberStatus] | type[MaxPrefixAction], name: str) -> Callable[[Any], Any]:
@@ -76,7 +78,9 @@ def _enum(kind: type[MemberStatus] | type[MaxPrefixAction], name: str) -> Callab
             return kind(str(value))
         except ValueError:
             allowed = ", ".join(m.value for m in kind)
-            raise ValidationError(name, value, f"must be one of {allowed}") from None
+            raise ValidationError(
+                name, validate.shown(value), f"must be one of {allowed}"
+            ) from None
 
     return check
 
@@ -95,8 +99,22 @@ def _speed(value: Any, name: str) -> int:
 
 def _flag(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
-        raise ValidationError(name, value, "must be true or false")
+        raise ValidationError(name, validate.shown(value), "must be true or false")
     return value
+
+
+def _date(value: Any, name: str) -> dt.date:
+    """A calendar date: a ``date`` (a ``datetime`` gives its day) or ``YYYY-MM-DD`` text."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(name, validate.shown(value), "is not a date (YYYY-MM-DD)")
 
 
 # Member columns that can be set directly: input field -> (column, validator).
@@ -114,7 +132,7 @@ _COLUMNS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "noc_phone": ("noc_phone", _optional(lambda v, n: validate.text(v, n, max_length=64))),
     "peering_email": ("peering_email", _optional(validate.email)),
     "url": ("url", _optional(lambda v, n: validate.text(v, n, max_length=500))),
-    "joined": ("joined", lambda v, n: v),
+    "joined": ("joined", _optional(_date)),
     "announcement_control": ("announcement_control", _flag),
     "blackholing": ("blackholing", _flag),
     "third_party_next_hop": ("third_party_next_hop", _flag),
@@ -122,14 +140,36 @@ _COLUMNS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
 
 
 def _normalise_columns(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate the directly settable fields; returns column -> value."""
+    """Validate the directly settable fields, every one; returns column -> value."""
+    problems = Problems()
     columns: dict[str, Any] = {}
     for name, value in values.items():
         if name not in _COLUMNS:
-            raise ValidationError(name, value, "is not a member field")
+            problems.add(ValidationError(name, validate.shown(value), "is not a member field"))
+            continue
         column, check = _COLUMNS[name]
-        columns[column] = check(value, name)
+        columns[column] = problems.check(check, value, name)
+    problems.raise_any()
     return columns
+
+
+def _macs(values: Sequence[str]) -> list[str]:
+    """The MAC addresses, normalised, sorted and without duplicates; every bad one reported."""
+    problems = Problems()
+    macs = {problems.check(validate.mac, value, "macs") for value in values}
+    problems.raise_any()
+    return sorted(mac for mac in macs if mac is not None)
+
+
+def _given_addresses(lan: PeeringLan, addresses: dict[int, str]) -> dict[int, str]:
+    """The given LAN addresses by family, each checked to be a usable host of the LAN."""
+    problems = Problems()
+    checked = {
+        family: problems.check(addressing.check_in_lan, value, f"ipv{family}", lan, family)
+        for family, value in addresses.items()
+    }
+    problems.raise_any()
+    return {family: value for family, value in checked.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -202,7 +242,7 @@ class MemberView:
         )
 
 
-def _member_query(exchange: Exchange) -> Any:
+def _member_query(exchange: Exchange) -> Select[Member]:
     return (
         select(Member)
         .where(Member.exchange_id == exchange.id)
@@ -255,50 +295,85 @@ def _check_mac_free(session: Session, mac: str, owner: Member | None) -> None:
         raise Conflict(f"is already used by AS{holder.asn}", field="macs", value=mac)
 
 
-def _addresses_for(
-    session: Session, exchange: Exchange, data: MemberInput, asn: int
-) -> list[tuple[int, str]]:
-    """The (family, address) pairs of a new member: given ones checked, missing ones allocated."""
-    lan = peering_lan(exchange)
-    result: list[tuple[int, str]] = []
-    for family, given in ((4, data.ipv4), (6, data.ipv6)):
-        name = f"ipv{family}"
-        if given:
-            address = addressing.check_in_lan(given, name, lan, family)
-            addressing.check_free(session, address, name, lan, family)
-            result.append((family, address))
-        elif data.auto_ip and addressing.lan_subnet_or_none(lan, family) is not None:
-            result.append((family, addressing.allocate(session, lan, family, asn)))
-    if not result:
-        raise ValidationError("ipv4", None, "or ipv6 must be given (or use auto_ip)")
-    return result
+@dataclass(frozen=True)
+class _CheckedMember:
+    """A new member's input, every field valid (nothing checked against other members yet)."""
+
+    asn: int
+    columns: dict[str, Any]
+    addresses: dict[int, str]
+    macs: list[str]
+    speed_mbps: int | None
 
 
-def _checked_against_database(
-    session: Session, exchange: Exchange, data: MemberInput, asn: int, macs: Sequence[str]
+def _columns_of(data: MemberInput, as_set: str | None) -> dict[str, Any]:
+    """The member's directly settable fields, before validation; ``as_set`` (for both
+    families) is already valid. Without a legal name, the name is used (checked once)."""
+    return {
+        "name": data.name,
+        **({"legal_name": data.legal_name} if data.legal_name else {}),
+        "as_set_v4": data.as_set_v4 or as_set,
+        "as_set_v6": data.as_set_v6 or as_set,
+        "max_prefix_v4": data.max_prefix_v4,
+        "max_prefix_v6": data.max_prefix_v6,
+        "max_prefix_action": data.max_prefix_action,
+        "status": data.status,
+        "peeringdb_id": data.peeringdb_id,
+        "noc_email": data.noc_email,
+        "noc_phone": data.noc_phone,
+        "peering_email": data.peering_email,
+        "url": data.url,
+        "joined": data.joined,
+        "announcement_control": data.announcement_control,
+        "blackholing": data.blackholing,
+        "third_party_next_hop": data.third_party_next_hop,
+    }
+
+
+def _check_input(data: MemberInput, lan: PeeringLan, *, allow_lab: bool) -> _CheckedMember:
+    """Every field of ``data`` validated; every bad one reported at once."""
+    problems = Problems()
+    number = problems.check(validate.asn, data.asn, "asn", allow_lab=allow_lab)
+    as_set = problems.check(_optional(validate.as_set), data.as_set, "as_set")
+    columns = problems.check(_normalise_columns, _columns_of(data, as_set))
+    given = {f: a for f, a in ((4, data.ipv4), (6, data.ipv6)) if a}
+    addresses = problems.check(_given_addresses, lan, given)
+    if not given and not data.auto_ip:
+        problems.add(ValidationError("ipv4", None, "or ipv6 must be given (or use auto_ip)"))
+    macs = problems.check(_macs, data.macs)
+    speed = problems.check(_optional(_speed), data.speed_mbps, "speed_mbps")
+    problems.raise_any()
+    assert number is not None and columns is not None and addresses is not None and macs is not None
+    columns.setdefault("legal_name", columns["display_name"])
+    return _CheckedMember(number, columns, addresses, macs, speed)
+
+
+def _claim_addresses(
+    session: Session, exchange: Exchange, checked: _CheckedMember, *, auto_ip: bool
 ) -> list[tuple[int, str]]:
     """The new member's addresses, once its ASN, addresses and MACs are known to be free.
 
     Runs under the LAN's lock: what it finds free stays free until the commit,
-    whoever else is adding a member at the same moment.
+    whoever else is adding a member at the same moment. Families not given are
+    allocated with ``auto_ip`` when the LAN has a subnet of that family.
     """
-    addressing.lock_lan(session, peering_lan(exchange))
+    lan = peering_lan(exchange)
+    addressing.lock_lan(session, lan)
     if session.scalar(
-        select(Member.id).where(Member.exchange_id == exchange.id, Member.asn == asn)
+        select(Member.id).where(Member.exchange_id == exchange.id, Member.asn == checked.asn)
     ):
-        raise Conflict(f"AS{asn} is already a member of {exchange.name}", field="asn")
-    addresses = _addresses_for(session, exchange, data, asn)
-    for mac in macs:
+        raise Conflict(f"AS{checked.asn} is already a member of {exchange.name}", field="asn")
+    result: list[tuple[int, str]] = []
+    for family in (4, 6):
+        given = checked.addresses.get(family)
+        if given is not None:
+            addressing.check_free(session, given, f"ipv{family}", lan, family)
+            result.append((family, given))
+        elif auto_ip and addressing.lan_subnet_or_none(lan, family) is not None:
+            result.append((family, addressing.allocate(session, lan, family, checked.asn)))
+    for mac in checked.macs:
         _check_mac_free(session, mac, None)
-    return addresses
-
-
-def _as_sets(data: MemberInput) -> dict[str, Any]:
-    both = validate.as_set(data.as_set, "as_set") if data.as_set else None
-    return {
-        "as_set_v4": data.as_set_v4 or both,
-        "as_set_v6": data.as_set_v6 or both,
-    }
+    return result
 
 
 def add_member(
@@ -311,35 +386,17 @@ def add_member(
 ) -> MemberView:
     """Onboard a member: validate everything, then create it with addresses, port and sessions."""
     exchange = exchange or get_exchange(session)
-    number = validate.asn(data.asn, "asn", allow_lab=allow_lab)
-    columns = _normalise_columns(
-        {
-            "name": data.name,
-            "legal_name": data.legal_name or data.name,
-            **_as_sets(data),
-            "max_prefix_v4": data.max_prefix_v4,
-            "max_prefix_v6": data.max_prefix_v6,
-            "max_prefix_action": data.max_prefix_action,
-            "status": data.status,
-            "peeringdb_id": data.peeringdb_id,
-            "noc_email": data.noc_email,
-            "noc_phone": data.noc_phone,
-            "peering_email": data.peering_email,
-            "url": data.url,
-            "joined": data.joined,
-            "announcement_control": data.announcement_control,
-            "blackholing": data.blackholing,
-            "third_party_next_hop": data.third_party_next_hop,
-        }
-    )
-    macs = sorted({validate.mac(m, "macs") for m in data.macs})
-    speed = _optional(_speed)(data.speed_mbps, "speed_mbps")
     lan = peering_lan(exchange)
+    checked = _check_input(data, lan, allow_lab=allow_lab)
     with transaction(session):
-        addresses = _checked_against_database(session, exchange, data, number, macs)
-        member = Member(exchange=exchange, asn=number, **columns)
+        addresses = _claim_addresses(session, exchange, checked, auto_ip=data.auto_ip)
+        member = Member(exchange=exchange, asn=checked.asn, **checked.columns)
         member.connections.append(
-            Connection(lan=lan, speed_mbps=speed, macs=[MacAddress(mac=m) for m in macs])
+            Connection(
+                lan=lan,
+                speed_mbps=checked.speed_mbps,
+                macs=[MacAddress(mac=m) for m in checked.macs],
+            )
         )
         member.addresses.extend(LanAddress(lan=lan, family=f, address=a) for f, a in addresses)
         member.rs_sessions.extend(
@@ -353,26 +410,10 @@ def add_member(
             actor=actor,
             action="create",
             entity="member",
-            key=f"AS{number}",
+            key=f"AS{checked.asn}",
             after=audit.member_snapshot(member),
         )
     return MemberView.of(member)
-
-
-def _replace_address(session: Session, member: Member, family: int, value: str | None) -> None:
-    lan = peering_lan(member.exchange)
-    current = [a for a in member.addresses if a.family == family]
-    name = f"ipv{family}"
-    if value is None:
-        for address in current:
-            member.addresses.remove(address)
-        return
-    address = addressing.check_in_lan(value, name, lan, family)
-    addressing.check_free(session, address, name, lan, family, owner=f"AS{member.asn}")
-    for old in current:
-        member.addresses.remove(old)
-    session.flush()
-    member.addresses.append(LanAddress(lan=lan, family=family, address=address))
 
 
 def update_member(
@@ -387,16 +428,18 @@ def update_member(
     as are ``speed_mbps`` (of its first connection) and ``rs_ipv4``/``rs_ipv6`` (its
     sessions with every route server).
 
-    An empty string for ``ipv4`` or ``ipv6`` removes that address. A change of
-    addresses or MACs reads and writes under the LAN's lock, taken before the
-    member is read, like ``add_member`` does.
+    Every given field is validated before anything is checked against other
+    members, and every bad one is reported at once. An empty string for
+    ``ipv4`` or ``ipv6`` removes that address. A change of addresses or MACs
+    reads and writes under the LAN's lock, taken before the member is read,
+    like ``add_member`` does.
     """
     exchange = exchange or get_exchange(session)
     with transaction(session):
         if _LAN_FIELDS & changes.keys():
             addressing.lock_lan(session, peering_lan(exchange))
         member = get_member(session, asn, exchange)
-        _apply_changes(session, member, dict(changes), actor)
+        _apply_changes(session, member, _check_changes(member, changes), actor)
     return MemberView.of(member)
 
 
@@ -404,40 +447,90 @@ def update_member(
 _LAN_FIELDS = frozenset({"ipv4", "ipv6", "macs"})
 
 
-def _apply_changes(session: Session, member: Member, changes: dict[str, Any], actor: str) -> None:
-    """Validate ``changes`` and write them and the audit entry (inside the caller's transaction)."""
-    before = audit.member_snapshot(member)
+@dataclass(frozen=True)
+class _CheckedChanges:
+    """A member's changes, every field valid; ``addresses`` maps a family to its new
+    address, or to None to remove it."""
+
+    columns: dict[str, Any]
+    addresses: dict[int, str | None]
+    macs: list[str] | None
+    rs_flags: dict[int, bool]
+    speed_mbps: int | None
+    speed_given: bool
+
+
+def _check_changes(member: Member, given: dict[str, Any]) -> _CheckedChanges:
+    """Every field of ``given`` validated; every bad one reported at once."""
+    problems = Problems()
+    changes = dict(given)
     if "as_set" in changes:
-        both = changes.pop("as_set")
+        both = problems.check(_optional(validate.as_set), changes.pop("as_set"), "as_set")
         changes.setdefault("as_set_v4", both)
         changes.setdefault("as_set_v6", both)
-    addresses = {f: changes.pop(f"ipv{f}") for f in (4, 6) if f"ipv{f}" in changes}
-    macs = changes.pop("macs", None)
-    rs_flags = {
-        f: _flag(changes.pop(f"rs_ipv{f}"), f"rs_ipv{f}") for f in (4, 6) if f"rs_ipv{f}" in changes
-    }
+    raw_addresses = {f: changes.pop(f"ipv{f}") for f in (4, 6) if f"ipv{f}" in changes}
+    raw_macs = changes.pop("macs", None)
+    raw_flags = {f: changes.pop(f"rs_ipv{f}") for f in (4, 6) if f"rs_ipv{f}" in changes}
     speed_given = "speed_mbps" in changes
-    speed = _optional(_speed)(changes.pop("speed_mbps", None), "speed_mbps")
-    columns = _normalise_columns(changes)
-    new_macs = sorted({validate.mac(m, "macs") for m in macs}) if macs is not None else None
-    for mac in new_macs or ():
+    raw_speed = changes.pop("speed_mbps", None)
+    columns = problems.check(_normalise_columns, changes)
+    new = {f: a for f, a in raw_addresses.items() if a}
+    addresses = problems.check(_given_addresses, peering_lan(member.exchange), new)
+    macs = problems.check(_macs, raw_macs) if raw_macs is not None else None
+    flags = {f: problems.check(_flag, v, f"rs_ipv{f}") for f, v in raw_flags.items()}
+    speed = problems.check(_optional(_speed), raw_speed, "speed_mbps")
+    kept = {a.family for a in member.addresses if a.family not in raw_addresses}
+    if not kept and not new:
+        problems.add(
+            ValidationError("ipv4", None, "or ipv6 must remain: a member needs an address")
+        )
+    problems.raise_any()
+    assert columns is not None and addresses is not None
+    return _CheckedChanges(
+        columns=columns,
+        addresses={f: addresses.get(f) for f in raw_addresses},
+        macs=macs,
+        rs_flags={f: flag for f, flag in flags.items() if flag is not None},
+        speed_mbps=speed,
+        speed_given=speed_given,
+    )
+
+
+def _replace_address(session: Session, member: Member, family: int, address: str | None) -> None:
+    """Give ``member`` ``address`` (already validated) as its one address of ``family``;
+    None removes it."""
+    lan = peering_lan(member.exchange)
+    current = [a for a in member.addresses if a.family == family]
+    if address is not None:
+        owner = f"AS{member.asn}"
+        addressing.check_free(session, address, f"ipv{family}", lan, family, owner=owner)
+    for old in current:
+        member.addresses.remove(old)
+    if address is not None:
+        session.flush()
+        member.addresses.append(LanAddress(lan=lan, family=family, address=address))
+
+
+def _apply_changes(session: Session, member: Member, changes: _CheckedChanges, actor: str) -> None:
+    """Write valid ``changes`` and the audit entry (inside the caller's transaction),
+    once what they take on the LAN is known to be free."""
+    before = audit.member_snapshot(member)
+    for mac in changes.macs or ():
         _check_mac_free(session, mac, member)
-    for column, value in columns.items():
+    for column, value in changes.columns.items():
         setattr(member, column, value)
-    for family, value in addresses.items():
-        _replace_address(session, member, family, value or None)
-    if new_macs is not None:
+    for family, address in changes.addresses.items():
+        _replace_address(session, member, family, address)
+    if changes.macs is not None:
         connection = member.connections[0]
         connection.macs.clear()
         session.flush()
-        connection.macs.extend(MacAddress(mac=m) for m in new_macs)
-    if speed_given:
-        member.connections[0].speed_mbps = speed
+        connection.macs.extend(MacAddress(mac=m) for m in changes.macs)
+    if changes.speed_given:
+        member.connections[0].speed_mbps = changes.speed_mbps
     for rs_session in member.rs_sessions:
-        rs_session.ipv4_enabled = rs_flags.get(4, rs_session.ipv4_enabled)
-        rs_session.ipv6_enabled = rs_flags.get(6, rs_session.ipv6_enabled)
-    if not member.addresses:
-        raise ValidationError("ipv4", None, "or ipv6 must remain: a member needs an address")
+        rs_session.ipv4_enabled = changes.rs_flags.get(4, rs_session.ipv4_enabled)
+        rs_session.ipv6_enabled = changes.rs_flags.get(6, rs_session.ipv6_enabled)
     session.flush()
     audit.record(
         session,

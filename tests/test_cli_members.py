@@ -223,3 +223,31 @@ def test_bad_input_prints_one_line_exits_2_and_changes_nothing(
 def test_db_upgrade_is_idempotent(cli: CliRunner) -> None:
     assert run(cli, "db", "upgrade")[0] == 0
     assert run(cli, "db", "upgrade")[0] == 0
+
+
+def test_every_bad_field_is_one_line_and_nothing_is_written(
+    setup: CliRunner, engine: Engine
+) -> None:
+    before = snapshot(engine)
+    code, out, err = run(
+        setup, "member", "add", "--asn", "AS-X", "--name", "X", "--ipv4", "10.0.0.1",
+        "--mac", "nope", "--max-prefix-v4", "0", "--max-prefix-v6", "1",
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "error: asn: 'AS-X' is not an AS number",
+        "error: max_prefix_v4: 0 must be a whole number from 1 to 10000000",
+        "error: ipv4: '10.0.0.1' is outside the peering LAN 185.1.10.0/24",
+        "error: macs: 'nope' is not a MAC address",
+    ]
+    code, _, err = run(
+        setup, "exchange", "init", "--name", "Other", "--asn", "0", "--lan-v4", "185.1.20.1/24",
+        "--country", "Pakistan", "--blackhole-ipv4", "185.1.20.66",
+    )  # fmt: skip
+    assert code == 2
+    assert err.splitlines() == [
+        "error: country: 'Pakistan' is not a two-letter country code",
+        "error: asn: '0' is reserved (RFC 7607)",
+        "error: lan_v4: '185.1.20.1/24' has host bits set (network is 185.1.20.0/24)",
+    ]
+    assert snapshot(engine) == before

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ixp import exchange
-from ixp.errors import IxpError
+from ixp.errors import InvalidInput, IxpError
 from tests.dbsnapshot import snapshot
 from tests.factories import pkix_test_exchange
 
@@ -142,3 +142,47 @@ def test_an_unknown_route_server_of_a_huge_name_is_a_short_line(session: Session
     with pytest.raises(IxpError) as caught:
         exchange.get_route_server(session, "rs\x00" + "x" * 5000)
     assert str(caught.value) == "route server: 'rs\\x00" + "x" * 53 + "… does not exist"
+
+
+def test_every_bad_field_of_a_new_exchange_is_reported_at_once(
+    session: Session, engine: Engine
+) -> None:
+    before = snapshot(engine)
+    with pytest.raises(InvalidInput) as caught:
+        _init(
+            session,
+            name="",
+            country="PKX",
+            lan_v4="185.1.10.0/31",
+            lan_v6="2001:7f8:1::/64",
+            vlan_id=5000,
+            blackhole_ipv4="185.1.10.66",
+            blackhole_ipv6="2001:7f8:2::66",
+        )
+    assert [str(e) for e in caught.value.errors] == [
+        "name: '' must not be empty",
+        "country: 'PKX' is not a two-letter country code",
+        "lan_v4: '185.1.10.0/31' must be between /8 and /30",
+        "vlan_id: 5000 must be from 1 to 4094",
+        "blackhole_ipv6: '2001:7f8:2::66' is outside the peering LAN 2001:7f8:1::/64",
+    ]
+    assert snapshot(engine) == before
+
+
+def test_every_bad_field_of_a_new_route_server_is_reported_at_once(
+    session: Session, engine: Engine
+) -> None:
+    pkix_test_exchange(session)
+    before = snapshot(engine)
+    with pytest.raises(InvalidInput) as caught:
+        exchange.add_route_server(
+            session,
+            name="RS 3",
+            asn="AS0",
+            router_id="rs3",
+            ipv4="185.1.11.3",
+            ipv6=None,
+            actor="test",
+        )
+    assert [e.field for e in caught.value.errors] == ["name", "asn", "router_id", "ipv4"]
+    assert snapshot(engine) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ixp import audit, exchange, members
-from ixp.errors import Conflict, IxpError, NotFound, ValidationError
+from ixp.errors import Conflict, InvalidInput, IxpError, NotFound, ValidationError
 from ixp.models import AuditEntry, Member, MemberStatus
 from tests.dbsnapshot import snapshot
 from tests.factories import pkix_test_exchange
@@ -188,3 +189,70 @@ def test_suspend_and_remove(ix: Session) -> None:
         members.get_member(ix, 38193)
     # The freed address can be given to the next member.
     assert members.add_member(ix, member_input(asn=9541), actor="test").ipv4 == ("185.1.10.3",)
+
+
+def test_every_bad_field_is_reported_at_once_and_nothing_is_written(
+    ix: Session, engine: Engine
+) -> None:
+    before = snapshot(engine)
+    bad = member_input(
+        asn="AS-NOPE",
+        name="",
+        as_set="AS FOO",
+        max_prefix_v4=0,
+        status="gone",
+        ipv4="185.1.11.7",
+        macs=["nope", "00:11:22:33:44:55", "ff:ff:ff:ff:ff:ff"],
+        speed_mbps=-1,
+        joined="yesterday",
+    )
+    with pytest.raises(InvalidInput) as caught:
+        members.add_member(ix, bad, actor="test")
+    assert [str(e) for e in caught.value.errors] == [
+        "asn: 'AS-NOPE' is not an AS number",
+        "as_set: 'AS FOO' is not a valid AS-SET name",
+        "name: '' must not be empty",
+        "max_prefix_v4: 0 must be a whole number from 1 to 10000000",
+        "status: 'gone' must be one of onboarding, active, suspended, departed",
+        "joined: 'yesterday' is not a date (YYYY-MM-DD)",
+        "ipv4: '185.1.11.7' is outside the peering LAN 185.1.10.0/24",
+        "macs: 'nope' is not a MAC address",
+        "macs: 'ff:ff:ff:ff:ff:ff' is not a unicast MAC address",
+        "speed_mbps: -1 must be a whole number from 1 to 10000000",
+    ]
+    assert snapshot(engine) == before
+
+
+def test_every_bad_change_is_reported_at_once_and_nothing_is_written(
+    ix: Session, engine: Engine
+) -> None:
+    members.add_member(ix, member_input(), actor="test")
+    before = snapshot(engine)
+    changes = {
+        "ipv4": "10.0.0.1",
+        "macs": ["nope"],
+        "max_prefix_v6": "many",
+        "colour": "red",
+        "rs_ipv6": "yes",
+        "as_set": "AS FOO",
+    }
+    with pytest.raises(InvalidInput) as caught:
+        members.update_member(ix, 38193, changes, actor="test")
+    assert sorted(e.field or "" for e in caught.value.errors) == [
+        "as_set",
+        "colour",
+        "ipv4",
+        "macs",
+        "max_prefix_v6",
+        "rs_ipv6",
+    ]
+    assert snapshot(engine) == before
+
+
+def test_the_date_of_joining_is_a_date_or_its_iso_text(ix: Session) -> None:
+    added = members.add_member(ix, member_input(joined="2021-03-04"), actor="test")
+    assert added.joined == dt.date(2021, 3, 4)
+    changed = members.update_member(ix, 38193, {"joined": dt.date(2022, 1, 2)}, actor="test")
+    assert changed.joined == dt.date(2022, 1, 2)
+    with pytest.raises(ValidationError, match=r"^joined: '2021-13-01' is not a date"):
+        members.update_member(ix, 38193, {"joined": "2021-13-01"}, actor="test")
