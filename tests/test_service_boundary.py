@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from ixp import demo, exchange, members
 from ixp.cli.main import app
-from ixp.errors import ValidationError
+from ixp.errors import Conflict, NotFound, Remedy, ValidationError
 from ixp.irr import service as irr_service
 from ixp.ixf import ImportOptions
 from ixp.models import AuditEntry
@@ -188,3 +188,31 @@ def test_the_audit_log_keeps_its_own_member_format(session: Session) -> None:
         "name", "country", "asn", "url", "vlan_id", "lan4", "lan6", "blackhole_ipv4",
         "blackhole_ipv6",
     ]  # fmt: skip
+
+
+def test_errors_carry_field_value_reason_and_remedy_for_any_front_end(session: Session) -> None:
+    with pytest.raises(NotFound) as missing:
+        exchange.get_exchange(session)
+    assert (missing.value.field, missing.value.reason, missing.value.hint) == (
+        "exchange",
+        "none exists yet",
+        Remedy.INIT_EXCHANGE,
+    )
+    assert "ixp" not in str(missing.value)
+    pkix_test_exchange(session)
+    data = members.MemberInput(
+        asn=38193, name="N", max_prefix_v4=1, max_prefix_v6=1, ipv4="185.1.10.1"
+    )
+    with pytest.raises(Conflict) as taken:
+        members.add_member(session, data, actor="test")
+    assert (taken.value.field, taken.value.value, taken.value.reason) == (
+        "ipv4",
+        "185.1.10.1",
+        "is already used by route server rs1-isb",
+    )
+    with pytest.raises(NotFound) as unknown:
+        members.show_member(session, 9541)
+    assert (unknown.value.field, unknown.value.reason) == (
+        "member",
+        "AS9541 is not a member of PKIX Test",
+    )
