@@ -11,6 +11,8 @@ Deciding that an address is free and writing it happen under the LAN's lock
 
 from __future__ import annotations
 
+from typing import Literal
+
 import netaddr
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -121,9 +123,10 @@ def allocate(session: Session, lan: PeeringLan, family: int, asn: int) -> str:
         if candidate in subnet and str(candidate) not in taken:
             return str(candidate)
     first = int(subnet.network) + 1
-    last = int(subnet.broadcast) - 1 if family == 4 else int(subnet.last)
+    last = int(subnet.last) - 1 if family == 4 else int(subnet.last)  # IPv4: not the broadcast
+    version: Literal[4, 6] = 4 if family == 4 else 6
     for value in range(first, min(last, first + 1_000_000) + 1):
-        text = str(netaddr.IPAddress(value, family))
+        text = str(netaddr.IPAddress(value, version))
         if text not in taken:
             return text
     raise Conflict(f"no free address left in {subnet}", field=f"ipv{family}")

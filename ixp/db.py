@@ -65,8 +65,8 @@ def _without_password(text: str, url: str) -> str:
     return text.replace(password, "***") if password else text
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
+def _first_line(exc: BaseException | None) -> str:
+    lines = str(exc).strip().splitlines() if exc is not None else []
     return lines[0].strip() if lines else type(exc).__name__
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import cast
 
 import typer
 
@@ -139,7 +140,8 @@ def reach_report(
     if data["overall"] is None:
         say("no reachability sample yet (run the monitor with delegations loaded)")
         return
-    rows = [{**data["overall"], "asn": "all"}, *data["members"]]  # type: ignore[dict-item]
+    overall = cast(dict[str, object], data["overall"])
+    rows = [{**overall, "asn": "all"}, *cast(list[dict[str, object]], data["members"])]
     emit(
         False,
         rows,
