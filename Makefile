@@ -31,11 +31,14 @@ venv: $(BIN)/ixp
 
 test: system-deps venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 demo: system-deps venv
 	@mkdir -p $(IXP_HOME)
