@@ -22,10 +22,17 @@ API's natural mapping):
                                   must approve it (409)
 
 Modules add narrower subclasses under these categories (``IxfError`` is a
-``ValidationError``, ``CommandFailed`` a ``SourceUnavailable``). Every
-``ValidationError`` has ``errors``, one ``ValidationError`` per bad field
+``ValidationError``, ``CommandFailed`` a ``SourceUnavailable``); a few older
+ones still derive from ``IxpError`` itself and are yet to be placed (listed in
+``tests/unit/test_errors.py``, which fails once one is placed, or when a new one
+is added outside a category).
+
+Every ``ValidationError`` has ``errors``, one ``ValidationError`` per bad field
 (itself alone for a single one), so a form can show them all; ``Problems``
 collects them while a whole request is checked.
+
+Remedies (``Remedy``): ``INIT_EXCHANGE``, ``DB_UPGRADE``, ``FORCE``, ``LAB_UP``,
+``LAB_DOWN``; every one has CLI wording (``ixp.cli.common.REMEDY_WORDS``).
 
 This module imports nothing from the project: everything else imports it.
 """
