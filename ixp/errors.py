@@ -31,8 +31,8 @@ Every ``ValidationError`` has ``errors``, one ``ValidationError`` per bad field
 (itself alone for a single one), so a form can show them all; ``Problems``
 collects them while a whole request is checked.
 
-Remedies (``Remedy``): ``INIT_EXCHANGE``, ``DB_UPGRADE``, ``FORCE``, ``LAB_UP``,
-``LAB_DOWN``; every one has CLI wording (``ixp.cli.common.REMEDY_WORDS``).
+Every ``Remedy`` has its CLI wording in ``ixp.cli.common.REMEDY_WORDS`` (a
+test checks that none is missing).
 
 This module imports nothing from the project: everything else imports it.
 """
