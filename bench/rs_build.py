@@ -154,25 +154,44 @@ def machine_notes() -> list[tuple[str, str]]:
 # -- setup ----------------------------------------------------------------------------------------
 
 
+ACTOR = "bench"  # what the audit log records for the benchmark's writes
+
+
 def populate(settings: Settings, exchange: SyntheticExchange) -> None:
     """The exchange, its two route servers and every member, through the service layer."""
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     with session_factory(engine)() as session:
-        init_exchange(session, name="Bench IX", country="DE", asn=RS_ASN, lan4=LAN4, lan6=LAN6)
+        init_exchange(
+            session,
+            name="Bench IX",
+            country="DE",
+            asn=RS_ASN,
+            lan_v4=LAN4,
+            lan_v6=LAN6,
+            actor=ACTOR,
+        )
         for name, ipv4, ipv6 in ROUTE_SERVERS:
-            add_route_server(session, name=name, asn=RS_ASN, router_id=ipv4, ipv4=ipv4, ipv6=ipv6)
+            add_route_server(
+                session,
+                name=name,
+                asn=RS_ASN,
+                router_id=ipv4,
+                ipv4=ipv4,
+                ipv6=ipv6,
+                actor=ACTOR,
+            )
         for m in exchange.members:
             data = MemberInput(
                 asn=m.asn,
                 name=m.name,
-                max_prefix4=m.max_prefix4,
-                max_prefix6=m.max_prefix6,
+                max_prefix_v4=m.max_prefix4,
+                max_prefix_v6=m.max_prefix6,
                 as_set=m.as_set,
                 ipv4=m.ipv4,
                 ipv6=m.ipv6,
             )
-            add_member(session, data)
+            add_member(session, data, actor=ACTOR)
     engine.dispose()
 
 
@@ -601,7 +620,9 @@ def main() -> None:
         )
         bench_irr(settings, exchange, args.runs, report)
         with database(settings) as session:
-            loaded = timed(lambda: load_file(session, exchange.roas, settings=settings))
+            loaded = timed(
+                lambda: load_file(session, exchange.roas, settings=settings, actor=ACTOR)
+            )
         report.add("ixp rpki load", f"{loaded.wall:.2f} s", f"{exchange.roa_count} ROAs")
         ixp = bench_ixp_build(settings, args.runs, report)
         if not args.skip_ars:
