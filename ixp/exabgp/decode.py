@@ -33,14 +33,14 @@ import socket
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from ixp.errors import IxpError
+from ixp.errors import SourceUnavailable
 
 Community = tuple[int, int]
 RouteKey = tuple[str, int]  # (prefix, ADD-PATH path id; 0 without ADD-PATH)
 LargeCommunity = tuple[int, int, int]
 
 
-class MalformedMessage(IxpError):
+class MalformedMessage(SourceUnavailable):
     """A line from ExaBGP that is not the JSON the monitor understands; it is logged and skipped.
 
     ``line`` is the whole line; the message quotes its first 200 characters, so

@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ixp.errors import IxpError
+from ixp.errors import SourceUnavailable
 from ixp.irr.rpsl import parse_asn
 
 
-class ExpansionTooLarge(IxpError):
-    """An AS-SET expands to more ASNs than the configured limit."""
+class ExpansionTooLarge(SourceUnavailable):
+    """An AS-SET expands to more ASNs than the configured limit: its data is unusable, so the
+    member keeps its last good data, as for any source failure."""
 
 
 class AsSetLookup(Protocol):

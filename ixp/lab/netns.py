@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ixp import proc
-from ixp.errors import IxpError, SourceUnavailable
+from ixp.errors import SourceUnavailable
 from ixp.exabgp.process import launch
 
 NODE_INTERFACE = "lan0"
@@ -32,7 +32,7 @@ NETNS_DIR = Path("/var/run/netns")  # where iproute2 binds named namespaces
 BRIDGE = "br0"
 
 
-class LabError(IxpError):
+class LabError(SourceUnavailable):
     """A lab command failed or a daemon in the lab did not come up in time."""
 
 

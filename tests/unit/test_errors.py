@@ -36,9 +36,6 @@ PACKAGE = Path(ixp.__file__).resolve().parent
 # placed, so the list only shrinks.
 NOT_YET_IN_A_CATEGORY = {
     "ixp.bird.control.BirdCommandError",
-    "ixp.exabgp.decode.MalformedMessage",
-    "ixp.irr.expand.ExpansionTooLarge",
-    "ixp.lab.netns.LabError",
     "ixp.rs.check.ConfigRejected",
 }
 # A remedy worded as a command or an option: "run 'ixp db upgrade'", "use --force".
