@@ -118,8 +118,15 @@ def mac(value: str, field: str = "mac") -> str:
     return str(eui).replace("-", ":").lower()
 
 
+def _require_text(value: object, field: str) -> None:
+    """Input from JSON (the web API, IX-F files) may be a number, a list or null."""
+    if not isinstance(value, str):
+        raise ValidationError(field, shown(value), "is not text")
+
+
 def network(value: str, field: str, family: int) -> netaddr.IPNetwork:
     """A subnet given as its network address with mask (``192.0.2.0/24``)."""
+    _require_text(value, field)
     try:
         net = netaddr.IPNetwork(value.strip())
     except (netaddr.AddrFormatError, TypeError, ValueError):
@@ -133,6 +140,7 @@ def network(value: str, field: str, family: int) -> netaddr.IPNetwork:
 
 def address(value: str, field: str, family: int) -> netaddr.IPAddress:
     """A single IP address of the given family (no mask)."""
+    _require_text(value, field)
     try:
         ip = netaddr.IPAddress(value.strip())
     except (netaddr.AddrFormatError, TypeError, ValueError):
@@ -144,6 +152,7 @@ def address(value: str, field: str, family: int) -> netaddr.IPAddress:
 
 def country(value: str, field: str = "country") -> str:
     """An ISO 3166-1 alpha-2 country code, upper-cased."""
+    _require_text(value, field)
     code = value.strip().upper()
     if not _COUNTRY.fullmatch(code):
         raise ValidationError(field, shown(value), "is not a two-letter country code")

@@ -219,3 +219,14 @@ def test_as_is_matched_in_ascii_only() -> None:
     # LATIN SMALL LETTER LONG S folds to "s" when matching case-insensitively.
     with pytest.raises(ValidationError, match="is not an AS number"):
         validate.asn("A\u017f38193")
+
+
+@pytest.mark.parametrize("value", [None, 42, ["192.0.2.0/24"], {"a": 1}, 1.5])
+def test_addresses_networks_and_countries_must_be_text(value: object) -> None:
+    for check in (
+        lambda: validate.network(value, "ipv4_prefix", 4),  # type: ignore[arg-type]
+        lambda: validate.address(value, "ipv4", 4),  # type: ignore[arg-type]
+        lambda: validate.country(value),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ValidationError, match="is not text"):
+            check()
