@@ -18,7 +18,8 @@ from ixp import db
 from ixp.irr.service import sync
 from ixp.lab.exabgp import Route
 from ixp.lab.lab import Lab
-from ixp.rs.codes import REJECT_NAMESPACE, RejectCode
+from ixp.monitor.routes import reject_codes
+from ixp.rs.codes import RejectCode
 from tests.lab.exchange import (
     ALPHA,
     BRAVO,
@@ -79,10 +80,5 @@ def test_registered_prefixes_are_accepted(lab: Lab, prefix: str) -> None:
 def test_other_prefixes_stay_filtered_with_reason_9(lab: Lab, prefix: str) -> None:
     tagged = [r for r in lab.bird(RS_NAME).routes("filtered") if r.prefix == prefix]
     assert len(tagged) == 1, f"{prefix} is not among the filtered routes"
-    reasons = {
-        int(c.rpartition(":")[2])
-        for c in tagged[0].large_communities
-        if c.startswith(f"{RS_ASN}:{REJECT_NAMESPACE}:")
-    }
-    assert RejectCode.PREFIX_NOT_IN_AS_SET in reasons
+    assert RejectCode.PREFIX_NOT_IN_AS_SET in reject_codes(tagged[0], RS_ASN)
     assert routes_of(lab, ALPHA, prefix) == []

@@ -20,8 +20,8 @@ from ixp.exchange import get_route_server
 from ixp.lab.exabgp import Route
 from ixp.lab.lab import Lab
 from ixp.members import MemberInput, add_member
-from ixp.monitor.routes import member_routes
-from ixp.rs.codes import REJECT_NAMESPACE, RejectCode
+from ixp.monitor.routes import member_routes, reject_codes
+from ixp.rs.codes import RejectCode
 from tests.lab.exchange import BRAVO, RS_ASN, RS_NAME, address, build_exchange, exchange_settings
 from tests.lab.harness import require_lab, routes_of
 
@@ -91,9 +91,7 @@ def test_everything_it_sends_is_filtered_with_reasons_9_and_10(
     built, _ = lab
     tagged = [r for r in built.bird(RS_NAME).routes("filtered") if r.prefix == prefix]
     assert len(tagged) == 1, f"{prefix} is not among the filtered routes"
-    mark = f"{RS_ASN}:{REJECT_NAMESPACE}:"
-    codes = {int(c.removeprefix(mark)) for c in tagged[0].large_communities if c.startswith(mark)}
-    assert codes == CLOSED
+    assert set(reject_codes(tagged[0], RS_ASN)) == CLOSED
     assert routes_of(built, BRAVO, prefix) == []
 
 
