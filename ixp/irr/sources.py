@@ -107,6 +107,10 @@ class DumpSource:
         self.settings = settings
         self.registry: Registry = open_registry(dumps, settings.home / "irr")
         self.description = "rpsl " + ", ".join(str(p) for p in dumps)
+        # The same for every member of the sync: worked out once.
+        self.doubts = tuple(
+            f"dump {str(path)!r} ends mid-object (cut short?)" for path in self.registry.truncated
+        )
 
     def _prefixes(self, asns: Iterable[int], family: int, kept: _Filter) -> tuple[PrefixEntry, ...]:
         pairs = [
@@ -149,10 +153,7 @@ class DumpSource:
             v6=v6,
             notes=(*notes, *kept.notes()),
             ignored=tuple(kept.ignored),
-            doubts=tuple(
-                f"dump {str(path)!r} ends mid-object (cut short?)"
-                for path in self.registry.truncated
-            ),
+            doubts=self.doubts,
         )
 
 
