@@ -18,8 +18,10 @@ API's natural mapping):
 ├── ``Conflict``                  collides with existing data or state (409)
 ├── ``SourceUnavailable``         an external source, daemon or the database cannot
 │                                 be reached or read (503)
-└── ``HeldForApproval``           data changed past a safety threshold; an operator
-                                  must approve it (409)
+├── ``HeldForApproval``           data changed past a safety threshold; an operator
+│                                 must approve it (409)
+├── ``AccessDenied``              credentials missing, wrong, expired or revoked (401)
+└── ``RateLimited``               too many failed attempts; wait and retry (429)
 
 Modules add narrower subclasses under these categories (``IxfError`` is a
 ``ValidationError``, ``CommandFailed`` a ``SourceUnavailable``); a few older
@@ -183,12 +185,31 @@ class HeldForApproval(IxpError):
     """Data changed more than the safety thresholds allow; an operator must approve it."""
 
 
+class AccessDenied(IxpError):
+    """The caller is not who it claims to be: wrong password, unknown or revoked token.
+
+    Deliberately vague (it never says whether the account exists). A caller who is
+    known but asks for something not its own gets ``NotFound`` instead, so that
+    another member's data cannot even be shown to exist.
+    """
+
+
+class RateLimited(IxpError):
+    """Too many failed attempts from one account or address; ``retry_after`` is in seconds."""
+
+    def __init__(self, reason: str, *, retry_after: int) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
 CATEGORIES: tuple[type[IxpError], ...] = (
     ValidationError,
     NotFound,
     Conflict,
     SourceUnavailable,
     HeldForApproval,
+    AccessDenied,
+    RateLimited,
 )
 
 

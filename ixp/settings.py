@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -118,6 +118,35 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "ixp-monitor@localhost"
+
+    # The web API and portal (``ixp serve``).
+    web_environment: Literal["development", "production"] = Field(
+        default="production",
+        description="production refuses to start without web_secret_key and sends cookies "
+        "only over HTTPS; development (the demo, a laptop) allows neither.",
+    )
+    web_secret_key: SecretStr | None = Field(
+        default=None, description="Signs browser sessions; at least 32 characters in production."
+    )
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    web_workers: int = Field(default=2, ge=1, le=64)
+    web_session_hours: float = Field(default=12.0, gt=0, description="Browser session lifetime.")
+    web_login_window_minutes: float = Field(
+        default=15.0, gt=0, description="Failed logins count against the limits for this long."
+    )
+    web_login_max_failures_account: int = Field(
+        default=5, ge=1, description="Failed logins per account within the window."
+    )
+    web_login_max_failures_address: int = Field(
+        default=20, ge=1, description="Failed logins per client address within the window."
+    )
+    web_lg_public: bool = Field(
+        default=False, description="Serve the looking glass (/lg/) to anyone, not only users."
+    )
+    web_lg_cache_seconds: float = Field(
+        default=30.0, ge=0, description="How long a looking-glass answer from BIRD is reused."
+    )
 
     # Route-server policy knobs; the rest of the policy is fixed by the RFCs.
     rs_min_prefix_length_v4: int = 8

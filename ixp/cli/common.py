@@ -34,10 +34,12 @@ from sqlalchemy.orm import Session
 
 from ixp import audit, db
 from ixp.errors import (
+    AccessDenied,
     Conflict,
     HeldForApproval,
     IxpError,
     NotFound,
+    RateLimited,
     Remedy,
     SourceUnavailable,
     ValidationError,
@@ -134,6 +136,8 @@ EXIT_STATUS: dict[type[IxpError], int] = {
     Conflict: 2,
     SourceUnavailable: 2,
     HeldForApproval: 2,
+    AccessDenied: 2,
+    RateLimited: 2,
     ConfigRejected: 1,
     IxpError: 2,
 }

@@ -20,6 +20,8 @@ from ixp.cli.member import member_app
 from ixp.cli.monitor import monitor_app, reach_app, routes_command
 from ixp.cli.rpki import rpki_app
 from ixp.cli.rs import rs_app
+from ixp.cli.serve import serve_command
+from ixp.cli.user import user_app
 
 
 class OneLineErrors(TyperGroup):
@@ -77,7 +79,9 @@ app.add_typer(rpki_app, name="rpki")
 app.add_typer(lab_app, name="lab")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(reach_app, name="reach")
+app.add_typer(user_app, name="user")
 app.command("routes")(routes_command)
+app.command("serve")(serve_command)
 
 
 @db_app.command("upgrade")

@@ -1,5 +1,6 @@
 """The typed SQLAlchemy tables; importing this module registers all of them."""
 
+from ixp.models.account import ApiToken, BuildRecord, LoginFailure, Role, User
 from ixp.models.audit import AuditEntry
 from ixp.models.base import Base
 from ixp.models.exchange import Exchange, PeeringLan, Port, RouteServer, Site, Switch
@@ -18,13 +19,16 @@ from ixp.models.rpki import RpkiLoad, RpkiRoa
 
 __all__ = [
     "Alert",
+    "ApiToken",
     "AuditEntry",
     "Base",
+    "BuildRecord",
     "Connection",
     "Exchange",
     "IrrDataState",
     "IrrPrefixData",
     "LanAddress",
+    "LoginFailure",
     "MacAddress",
     "MaxPrefixAction",
     "Member",
@@ -33,6 +37,7 @@ __all__ = [
     "Port",
     "ReachSample",
     "RirDelegation",
+    "Role",
     "RouteServer",
     "RpkiLoad",
     "RpkiRoa",
@@ -41,4 +46,5 @@ __all__ = [
     "SessionState",
     "Site",
     "Switch",
+    "User",
 ]

@@ -1,0 +1,122 @@
+"""``create_app()``: the FastAPI application, as ``ixp serve`` runs it and the tests build it.
+
+One app serves the REST API (``/api/v1``), the IX-F export, the looking glass
+(``/lg/{rs}/``) and the portal. Every error leaves it as problem+json: domain
+errors by category, malformed requests with each bad field, an unusable
+database as 503; anything else is a bug, logged with its traceback and answered
+with a bare 500 that shows nothing of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException
+
+from api import problems
+from api.deps import CsrfRefused, Forbidden
+from api.routers import auth, builds, exchange, ixf, lg, members, monitor, registry, users
+from api.security import Sessions
+from ixp import db
+from ixp.errors import IxpError
+from ixp.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+ROUTERS = (auth, users, exchange, members, registry, builds, monitor, ixf, lg)
+
+
+def _field(location: tuple[object, ...]) -> str:
+    """``("body", "max_prefix_v4")`` -> ``max_prefix_v4``; where the field came from is
+    said only for query and path parameters."""
+    parts = [str(part) for part in location]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
+    url = settings.effective_database_url
+
+    @app.exception_handler(IxpError)
+    async def domain_error(request: Request, exc: IxpError) -> JSONResponse:
+        return problems.from_error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            problems.field_error(_field(tuple(e["loc"])), e.get("input"), e["msg"])
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return problems.problem(422, detail, kind="validation-error", errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return problems.problem(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return problems.problem(403, "only operators may do this")
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf(request: Request, exc: CsrfRefused) -> JSONResponse:
+        return problems.problem(
+            403, "the CSRF token is missing or wrong; reload the page", kind="csrf"
+        )
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        try:
+            with db.reported_errors(url):
+                raise exc
+        except IxpError as converted:
+            return problems.from_error(converted)
+        except SQLAlchemyError:
+            log.exception("database error on %s %s", request.method, request.url.path)
+            return problems.problem(500, "internal error")
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problems.problem(500, "internal error")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application for ``settings`` (the process settings when None).
+
+    Refuses (``ValidationError`` of ``web_secret_key``) to build a production app
+    whose session key is missing, short or the development default.
+    """
+    settings = settings or get_settings()
+    sessions = Sessions(settings)
+    engine = db.engine_from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="ixp",
+        summary="Route-server and peering manager for internet exchange points",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = db.session_factory(engine)
+    app.state.sessions = sessions
+    _install_error_handlers(app, settings)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app
