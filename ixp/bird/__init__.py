@@ -2,13 +2,14 @@
 
 :mod:`~ixp.bird.control` speaks the control-socket protocol (``birdc`` is only
 a terminal front end to the same socket); :mod:`~ixp.bird.parse` turns BIRD's
-replies to ``show protocols all`` and ``show route ... all`` into dataclasses.
+replies to ``show status``, ``show protocols [all]`` and ``show route ... all`` into dataclasses.
 The monitor and the lab both use them, so BIRD's text is read in one place.
 """
 
 from ixp.bird.control import BirdClient, BirdCommandError
 from ixp.bird.parse import (
     BirdRoute,
+    BirdStatus,
     ChannelStatus,
     ProtocolStatus,
     ReplyLine,
@@ -18,6 +19,7 @@ from ixp.bird.parse import (
     parse_protocols,
     parse_reply,
     parse_routes,
+    parse_status,
     reply_text,
 )
 
@@ -25,6 +27,7 @@ __all__ = [
     "BirdClient",
     "BirdCommandError",
     "BirdRoute",
+    "BirdStatus",
     "ChannelStatus",
     "ProtocolStatus",
     "ReplyLine",
@@ -34,5 +37,6 @@ __all__ = [
     "parse_protocols",
     "parse_reply",
     "parse_routes",
+    "parse_status",
     "reply_text",
 ]

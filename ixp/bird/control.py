@@ -16,11 +16,13 @@ from types import TracebackType
 
 from ixp.bird.parse import (
     BirdRoute,
+    BirdStatus,
     ProtocolStatus,
     ReplyLine,
     parse_protocols,
     parse_reply,
     parse_routes,
+    parse_status,
 )
 from ixp.errors import IxpError, SourceUnavailable
 
@@ -135,9 +137,18 @@ class BirdClient:
             self.close()
             raise
 
+    def status(self) -> BirdStatus:
+        """``show status``, parsed."""
+        return parse_status(self.command("show status"))
+
     def protocols(self) -> list[ProtocolStatus]:
         """``show protocols all``, parsed."""
         return parse_protocols(self.command("show protocols all"))
+
+    def protocol_rows(self) -> list[ProtocolStatus]:
+        """``show protocols``: one row per protocol, without the details (cheaper on big
+        route servers; neighbor fields and route counts stay empty)."""
+        return parse_protocols(self.command("show protocols"))
 
     def routes(self, args: str = "") -> list[BirdRoute]:
         """``show route <args> all``, parsed (``args`` e.g. ``"filtered protocol m64500"``)."""

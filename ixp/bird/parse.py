@@ -242,11 +242,52 @@ def _channel_detail(channel: ChannelStatus, key: str, value: str) -> None:
         channel.import_limit = _number(key, _first_word(value))
 
 
+# --- show status -------------------------------------------------------------------------
+
+_STATUS_LINES = {
+    "Router ID is ": "router_id",
+    "Current server time is ": "server_time",
+    "Last reboot on ": "last_reboot",
+    "Last reconfiguration on ": "last_reconfig",
+}
+
+
+@dataclass(slots=True)
+class BirdStatus:
+    """``show status``: BIRD's version, router id, its times as printed, and its state line."""
+
+    version: str = ""
+    router_id: str = ""
+    server_time: str = ""
+    last_reboot: str = ""
+    last_reconfig: str = ""
+    message: str = ""
+
+    def last_reboot_at(self) -> dt.datetime | None:
+        """When BIRD started, as a UTC datetime (None if BIRD did not say)."""
+        return parse_bird_time(self.last_reboot)
+
+
+def parse_status(lines: Iterable[ReplyLine]) -> BirdStatus:
+    """Parse ``show status`` (1000 version, 1011 details, the final line BIRD's state)."""
+    status = BirdStatus()
+    for line in lines:
+        if line.code == 1000:
+            status.version = line.text.removeprefix("BIRD ").strip()
+        elif line.code == 1011:
+            for start, name in _STATUS_LINES.items():
+                if line.text.startswith(start):
+                    setattr(status, name, line.text.removeprefix(start).strip())
+        elif line.code < 1000:
+            status.message = line.text.strip()
+    return status
+
+
 # --- show route ... all -------------------------------------------------------------------
 
 ROUTE_ROW = re.compile(
     r"^(?P<prefix>\S+)?\s+(?P<kind>\w+) \[(?P<proto>\S+) (?P<since>[^\]]*?)"
-    r"(?: from (?P<src>\S+))?\](?P<primary> \*)?"
+    r"(?: from (?P<src>\S+))?\](?P<primary> \*)?(?: \((?P<preference>[0-9]{1,5})[^)]*\))?"
 )
 # Any other row: a net of another type, then ``[protocol since ...]``.
 OTHER_ROW = re.compile(r"^\S.*\s\[\S+ [^\]]*\]")
@@ -273,6 +314,17 @@ class BirdRoute:
     origin: str | None = None
     local_pref: int | None = None
     med: int | None = None
+    since: str = ""
+    kind: str = ""
+    source: str | None = None
+    preference: int | None = None
+    gateway: str | None = None
+    interface: str | None = None
+    route_type: tuple[str, ...] = ()
+    ext_communities: tuple[tuple[str, str, str], ...] = ()
+    attributes: dict[str, str] = field(default_factory=dict)
+    """Every ``BGP.*`` attribute as BIRD printed it, keyed without ``BGP.`` (a looking glass
+    passes them on as text, like birdwatcher)."""
 
 
 def _first_word(value: str) -> str:
@@ -325,8 +377,28 @@ def parse_as_path(text: str) -> tuple[tuple[int, ...], bool]:
     return tuple(path), truncated
 
 
+def _ext_communities(value: str) -> tuple[tuple[str, str, str], ...]:
+    """``(rt, 1, 2) (ro, 192.0.2.1, 3)`` as three-part tuples of BIRD's text.
+
+    An extended community BIRD writes in another form (``(generic, 0x...)``) is
+    left out, as birdwatcher does.
+    """
+    kept = []
+    for item in TUPLE.findall(value):
+        parts = [part.strip() for part in item.split(",")]
+        if len(parts) == 3:
+            kept.append((parts[0], parts[1], parts[2]))
+    return tuple(kept)
+
+
 def _route_attribute(route: BirdRoute, key: str, value: str) -> None:
-    if key == "BGP.as_path":
+    if key.startswith("BGP."):
+        route.attributes[key.removeprefix("BGP.")] = value
+    if key == "Type":
+        route.route_type = tuple(value.split())
+    elif key == "BGP.ext_community":
+        route.ext_communities = _ext_communities(value)
+    elif key == "BGP.as_path":
         route.as_path, route.as_path_truncated = parse_as_path(value)
     elif key == "BGP.next_hop":
         route.next_hop = _first_word(value)
@@ -363,8 +435,10 @@ def parse_routes(lines: Iterable[ReplyLine]) -> list[BirdRoute]:
                 continue
             if text.startswith("\t"):
                 via = text.strip().split()
-                if current and len(via) >= 2 and via[0] == "via" and current.next_hop is None:
-                    current.next_hop = via[1]
+                if current and len(via) >= 2 and via[0] == "via":
+                    current.gateway = via[1]
+                    current.interface = via[3] if len(via) >= 4 and via[2] == "on" else None
+                    current.next_hop = current.next_hop or via[1]
                 continue
             if not text.strip():
                 continue
@@ -375,11 +449,16 @@ def parse_routes(lines: Iterable[ReplyLine]) -> list[BirdRoute]:
                 current = None
                 continue
             prefix = row.group("prefix") or prefix
+            preference = row.group("preference")
             current = BirdRoute(
                 table=table,
                 prefix=prefix,
                 protocol=row.group("proto"),
                 primary=row.group("primary") is not None,
+                since=row.group("since"),
+                kind=row.group("kind"),
+                source=row.group("src"),
+                preference=int(preference) if preference is not None else None,
             )
             routes.append(current)
         elif line.code in (1008, 1012) and current:
