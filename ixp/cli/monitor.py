@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import cast
 
 import typer
 
-from ixp.cli.common import JsonOption, cli_session, emit, emit_json, handles_errors, say
+from ixp.cli.common import JsonOption, cli_session, emit, emit_json, handles_errors, plain, say
 from ixp.exchange import get_exchange, get_route_server
 from ixp.lab.monitoring import lab_overrides, lab_sockets
 from ixp.monitor import alerts, reach, routes, service, sessions
@@ -86,8 +85,8 @@ def monitor_alerts(
 ) -> None:
     """Open alerts (or all with --all), newest first."""
     with cli_session() as session:
-        rows = alerts.alert_rows(session, include_closed=include_closed)
-        emit(as_json, rows, "Alerts", _ALERT_COLUMNS)
+        status = alerts.AlertStatus.all if include_closed else alerts.AlertStatus.open
+        emit(as_json, alerts.alert_list(session, status), "Alerts", _ALERT_COLUMNS)
 
 
 @handles_errors
@@ -137,14 +136,8 @@ def reach_report(
     if as_json:
         emit_json(data)
         return
-    if data["overall"] is None:
+    if data.overall is None or data.at is None:
         say("no reachability sample yet (run the monitor with delegations loaded)")
         return
-    overall = cast(dict[str, object], data["overall"])
-    rows = [{**overall, "asn": "all"}, *cast(list[dict[str, object]], data["members"])]
-    emit(
-        False,
-        rows,
-        f"Reachability of {data['country']} at {data['at']:%Y-%m-%d %H:%M}",
-        _REACH_COLUMNS,
-    )
+    rows = [{**plain(data.overall), "asn": "all"}, *plain(data.members)]
+    emit(False, rows, f"Reachability of {data.country} at {data.at:%Y-%m-%d %H:%M}", _REACH_COLUMNS)

@@ -17,10 +17,11 @@ import logging
 import smtplib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from email.message import EmailMessage
+from typing import TypeVarTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ixp.irr.service import irr_for_members
@@ -29,6 +30,9 @@ from ixp.rs.codes import RejectCode
 from ixp.rs.context import registry_state
 from ixp.rs.types import RegistryState
 from ixp.settings import Settings
+
+# The columns of a query a filter narrows (it keeps them as they are).
+_Row = TypeVarTuple("_Row")
 
 log = logging.getLogger(__name__)
 
@@ -270,28 +274,86 @@ def sync_alerts(
     return opened
 
 
-def alert_rows(session: Session, *, include_closed: bool = False) -> list[dict[str, object]]:
-    """Stored alerts, newest first (open ones only unless ``include_closed``)."""
-    query = select(Alert, RouteServer.name).outerjoin(
-        RouteServer, Alert.route_server_id == RouteServer.id
-    )
-    if not include_closed:
+class AlertStatus(enum.StrEnum):
+    """Which stored alerts a listing wants."""
+
+    open = "open"
+    closed = "closed"
+    all = "all"
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """A stored alert as ``ixp monitor alerts`` and the API list it."""
+
+    id: int
+    rule: str
+    severity: str
+    route_server: str | None
+    asn: int | None
+    message: str
+    opened_at: dt.datetime
+    last_seen_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+def _alert_filter(query: Select[*_Row], status: AlertStatus, asn: int | None) -> Select[*_Row]:
+    if status is AlertStatus.open:
         query = query.where(Alert.closed_at.is_(None))
-    rows = session.execute(query.order_by(Alert.opened_at.desc(), Alert.id.desc()))
+    elif status is AlertStatus.closed:
+        query = query.where(Alert.closed_at.is_not(None))
+    if asn is not None:
+        query = query.where(Alert.asn == asn)
+    return query
+
+
+def alert_list(
+    session: Session,
+    status: AlertStatus = AlertStatus.open,
+    *,
+    asn: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[AlertRow]:
+    """Stored alerts newest first, in one query; ``asn`` keeps only that member's (so none of
+    the exchange-wide ones), ``limit``/``offset`` cut a page in the database."""
+    query = _alert_filter(
+        select(Alert, RouteServer.name).outerjoin(
+            RouteServer, Alert.route_server_id == RouteServer.id
+        ),
+        status,
+        asn,
+    )
+    rows = session.execute(
+        query.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit).offset(offset)
+    )
     return [
-        {
-            "id": alert.id,
-            "rule": alert.rule,
-            "severity": alert.severity,
-            "route_server": rs_name,
-            "asn": alert.asn,
-            "message": alert.message,
-            "opened_at": alert.opened_at,
-            "last_seen_at": alert.last_seen_at,
-            "closed_at": alert.closed_at,
-        }
+        AlertRow(
+            id=alert.id,
+            rule=alert.rule,
+            severity=alert.severity,
+            route_server=rs_name,
+            asn=alert.asn,
+            message=alert.message,
+            opened_at=alert.opened_at,
+            last_seen_at=alert.last_seen_at,
+            closed_at=alert.closed_at,
+        )
         for alert, rs_name in rows
     ]
+
+
+def alert_count(
+    session: Session, status: AlertStatus = AlertStatus.open, *, asn: int | None = None
+) -> int:
+    """How many alerts ``alert_list`` would list with the same filters and no limit."""
+    return session.scalar(_alert_filter(select(func.count(Alert.id)), status, asn)) or 0
+
+
+def alert_rows(session: Session, *, include_closed: bool = False) -> list[dict[str, object]]:
+    """``alert_list`` as mappings, the shape the Prometheus gauges read their labels from."""
+    status = AlertStatus.all if include_closed else AlertStatus.open
+    return [asdict(row) for row in alert_list(session, status)]
 
 
 def notify(session: Session, alerts: Sequence[Alert], settings: Settings, now: dt.datetime) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -184,18 +184,67 @@ class Reach:
             "asn": self._percent(self.asns_reachable, self.asns_total),
         }
 
-    def as_dict(self) -> dict[str, object]:
+    def figures(self) -> ReachFigures:
         """With the three percentages the report shows."""
-        return {
-            "asn": self.asn,
-            **{f"{resource}_percent": share for resource, share in self.percents().items()},
-            "ipv4_reachable": self.ipv4_reachable,
-            "ipv4_total": self.ipv4_total,
-            "ipv6_48_reachable": self.ipv6_48_reachable,
-            "ipv6_48_total": self.ipv6_48_total,
-            "asns_reachable": self.asns_reachable,
-            "asns_total": self.asns_total,
-        }
+        shares = self.percents()
+        return ReachFigures(
+            asn=self.asn,
+            ipv4_percent=shares["ipv4"],
+            ipv6_48_percent=shares["ipv6_48"],
+            asn_percent=shares["asn"],
+            ipv4_reachable=self.ipv4_reachable,
+            ipv4_total=self.ipv4_total,
+            ipv6_48_reachable=self.ipv6_48_reachable,
+            ipv6_48_total=self.ipv6_48_total,
+            asns_reachable=self.asns_reachable,
+            asns_total=self.asns_total,
+        )
+
+
+@dataclass(frozen=True)
+class ReachFigures:
+    """A reach as reported: the shares in percent beside the counts they come from."""
+
+    asn: int | None
+    ipv4_percent: float
+    ipv6_48_percent: float
+    asn_percent: float
+    ipv4_reachable: int
+    ipv4_total: int
+    ipv6_48_reachable: int
+    ipv6_48_total: int
+    asns_reachable: int
+    asns_total: int
+
+
+@dataclass(frozen=True)
+class ReachPoint(ReachFigures):
+    """The figures of one stored sample, with when it was taken."""
+
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReachReport:
+    """The newest sample set and the overall history (``at`` None: nothing sampled yet)."""
+
+    country: str
+    at: dt.datetime | None
+    overall: ReachFigures | None
+    members: tuple[ReachFigures, ...]
+    history: tuple[ReachPoint, ...]
+
+
+@dataclass(frozen=True)
+class MemberReach:
+    """One member's figures in the newest sample set (None if it reached nothing then) and
+    its history."""
+
+    asn: int
+    country: str
+    at: dt.datetime | None
+    current: ReachFigures | None
+    history: tuple[ReachPoint, ...]
 
 
 def _route_intervals(prefix: str) -> tuple[int, Interval] | None:
@@ -306,49 +355,63 @@ def store_samples(
     )
 
 
+def _latest(session: Session, exchange: Exchange) -> dt.datetime | None:
+    """When the newest sample set was taken."""
+    return session.scalar(
+        select(ReachSample.at)
+        .where(ReachSample.exchange_id == exchange.id)
+        .order_by(ReachSample.at.desc())
+        .limit(1)
+    )
+
+
+def _history(
+    session: Session, exchange: Exchange, asn: int | None, limit: int
+) -> tuple[ReachPoint, ...]:
+    """The newest ``limit`` samples of member ``asn``, or of the exchange overall (None)."""
+    owner = ReachSample.asn.is_(None) if asn is None else ReachSample.asn == asn
+    rows = session.scalars(
+        select(ReachSample)
+        .where(ReachSample.exchange_id == exchange.id, owner)
+        .order_by(ReachSample.at.desc())
+        .limit(limit)
+    )
+    return tuple(_point(row) for row in rows)
+
+
 def report(
     session: Session, exchange: Exchange, history: int = 10, top: int | None = None
-) -> dict[str, object]:
+) -> ReachReport:
     """The newest sample set (overall and per member) and the recent overall history.
 
     Members come largest contribution first (IPv4 addresses, then IPv6 /48s, then
     ASNs they make reachable), the order an operator reads them in; ``top`` keeps
     only the first so many.
     """
-    latest = session.scalar(
-        select(ReachSample.at)
-        .where(ReachSample.exchange_id == exchange.id)
-        .order_by(ReachSample.at.desc())
-        .limit(1)
-    )
+    latest = _latest(session, exchange)
     if latest is None:
-        return {
-            "country": exchange.country,
-            "at": None,
-            "overall": None,
-            "members": [],
-            "history": [],
-        }
+        return ReachReport(exchange.country, None, None, (), ())
     rows = session.scalars(
         select(ReachSample)
         .where(ReachSample.exchange_id == exchange.id, ReachSample.at == latest)
         .order_by(ReachSample.asn)
     ).all()
     reaches = [_reach(row) for row in rows]
-    overall = next((r.as_dict() for r in reaches if r.asn is None), None)
-    past = session.scalars(
-        select(ReachSample)
-        .where(ReachSample.exchange_id == exchange.id, ReachSample.asn.is_(None))
-        .order_by(ReachSample.at.desc())
-        .limit(history)
-    ).all()
-    return {
-        "country": exchange.country,
-        "at": latest,
-        "overall": overall,
-        "members": [r.as_dict() for r in _ranked(reaches)[:top]],
-        "history": [{"at": row.at, **_reach(row).as_dict()} for row in past],
-    }
+    return ReachReport(
+        country=exchange.country,
+        at=latest,
+        overall=next((r.figures() for r in reaches if r.asn is None), None),
+        members=tuple(r.figures() for r in _ranked(reaches)[:top]),
+        history=_history(session, exchange, None, history),
+    )
+
+
+def member_report(session: Session, exchange: Exchange, asn: int, history: int = 10) -> MemberReach:
+    """What member ``asn`` makes reachable now and in its recent samples."""
+    latest = _latest(session, exchange)
+    past = _history(session, exchange, asn, history)
+    current = past[0] if past and past[0].at == latest else None
+    return MemberReach(asn, exchange.country, latest, current, past)
 
 
 def _ranked(reaches: list[Reach]) -> list[Reach]:
@@ -369,3 +432,8 @@ def _reach(row: ReachSample) -> Reach:
         asns_reachable=row.asns_reachable,
         asns_total=row.asns_total,
     )
+
+
+def _point(row: ReachSample) -> ReachPoint:
+    figures = _reach(row).figures()
+    return ReachPoint(**asdict(figures), at=row.at)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 
-from ixp.bird import BirdClient, BirdRoute, ProtocolStatus
-from ixp.errors import NotFound
+from ixp.bird import BirdClient, BirdCommandError, BirdRoute, ProtocolStatus
+from ixp.errors import NotFound, SourceUnavailable
 from ixp.models import RouteServer
 from ixp.rs.codes import REJECT_NAMESPACE, describe
 
@@ -48,24 +49,50 @@ def path_text(route: BirdRoute) -> str:
     return f"{text} ..." if route.as_path_truncated else text
 
 
-def route_dict(route: BirdRoute, rs: RouteServer, filtered: bool) -> dict[str, object]:
-    """A route for the CLI/API; filtered routes get their decoded reasons."""
-    result: dict[str, object] = {
-        "route_server": rs.name,
-        "prefix": route.prefix,
-        "protocol": route.protocol,
-        "next_hop": route.next_hop,
-        "as_path": path_text(route),
-        "communities": " ".join(route.communities),
-        "large_communities": " ".join(route.large_communities),
-    }
-    if filtered:
-        codes = reject_codes(route, rs.asn)
-        result["reject_codes"] = codes
-        reasons = [reason_text(code) for code in codes]
-        result["reasons"] = ", ".join(name for name, _ in reasons) or "no reject community"
-        result["reason_details"] = [f"{name}: {sentence}" for name, sentence in reasons]
-    return result
+@dataclass(frozen=True)
+class RouteRow:
+    """A member's route on a route server, as ``ixp routes`` and the API show it."""
+
+    route_server: str
+    prefix: str
+    protocol: str
+    next_hop: str | None
+    as_path: str
+    communities: str
+    large_communities: str
+
+
+@dataclass(frozen=True)
+class FilteredRouteRow(RouteRow):
+    """A filtered route with why: its reject codes, their short names joined (``reasons``)
+    and each in a sentence (``reason_details``)."""
+
+    reject_codes: tuple[int, ...]
+    reasons: str
+    reason_details: tuple[str, ...]
+
+
+def route_row(route: BirdRoute, rs: RouteServer, filtered: bool) -> RouteRow:
+    """A route for the CLI and API; filtered routes get their decoded reasons."""
+    row = RouteRow(
+        route_server=rs.name,
+        prefix=route.prefix,
+        protocol=route.protocol,
+        next_hop=route.next_hop,
+        as_path=path_text(route),
+        communities=" ".join(route.communities),
+        large_communities=" ".join(route.large_communities),
+    )
+    if not filtered:
+        return row
+    codes = reject_codes(route, rs.asn)
+    reasons = [reason_text(code) for code in codes]
+    return FilteredRouteRow(
+        **asdict(row),
+        reject_codes=tuple(codes),
+        reasons=", ".join(name for name, _ in reasons) or "no reject community",
+        reason_details=tuple(f"{name}: {sentence}" for name, sentence in reasons),
+    )
 
 
 def member_routes(
@@ -75,25 +102,30 @@ def member_routes(
     filtered: bool = False,
     timeout: float = 30.0,
     sockets: Mapping[str, str] | None = None,
-) -> list[dict[str, object]]:
+) -> list[RouteRow]:
     """A member's accepted (or filtered) routes on each given route server, sorted by prefix.
 
     ``sockets`` replaces stored control-socket paths by route-server name (the lab).
+    A BIRD that cannot be reached, or that refuses a command, is ``SourceUnavailable``:
+    the answer would be incomplete, and the caller may try again.
     """
-    rows: list[dict[str, object]] = []
+    rows: list[RouteRow] = []
     sessions = 0
     for rs in route_servers:
         socket = (sockets or {}).get(rs.name, rs.control_socket)
-        with BirdClient(socket, timeout=timeout) as bird:
-            protocols = member_protocols(bird.protocols(), asn)
-            sessions += len(protocols)
-            for protocol in protocols:
-                scope = f"{'filtered ' if filtered else ''}protocol {protocol.name}"
-                rows.extend(route_dict(route, rs, filtered) for route in bird.routes(scope))
+        try:
+            with BirdClient(socket, timeout=timeout) as bird:
+                protocols = member_protocols(bird.protocols(), asn)
+                sessions += len(protocols)
+                for protocol in protocols:
+                    scope = f"{'filtered ' if filtered else ''}protocol {protocol.name}"
+                    rows.extend(route_row(route, rs, filtered) for route in bird.routes(scope))
+        except BirdCommandError as exc:
+            raise SourceUnavailable(f"route server {rs.name}: {exc}") from None
     if not sessions:
         names = ", ".join(rs.name for rs in route_servers)
         raise NotFound(f"asn: AS{asn} has no session on route server(s) {names}")
-    rows.sort(key=lambda row: (str(row["prefix"]), str(row["route_server"])))
+    rows.sort(key=lambda row: (row.prefix, row.route_server))
     return rows
 
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVarTuple
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ixp.bird import ProtocolStatus
 from ixp.models import RouteServer, SessionEvent, SessionState
 from ixp.rs.types import COLLECTOR_PROTOCOL_PREFIX
+
+# The columns of a query a filter narrows (it keeps them as they are).
+_Row = TypeVarTuple("_Row")
 
 
 @dataclass(frozen=True)
@@ -152,54 +156,136 @@ def record_samples(
     return events
 
 
-def session_rows(session: Session) -> list[dict[str, object]]:
-    """Every stored session state, for ``ixp monitor sessions`` and the API."""
-    rows = session.execute(
+@dataclass(frozen=True)
+class SessionRow:
+    """A stored member session as last seen: what ``ixp monitor sessions`` and the API list."""
+
+    route_server: str
+    protocol: str
+    family: str
+    asn: int | None
+    neighbor: str | None
+    up: bool
+    state: str
+    since: dt.datetime | None
+    last_error: str | None
+    imported: int
+    filtered: int
+    exported: int
+    import_limit: int | None
+    checked_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A session event: up, down (with BIRD's reason) or a jump in the accepted prefixes."""
+
+    at: dt.datetime
+    route_server: str
+    protocol: str
+    family: str
+    asn: int | None
+    kind: str
+    state: str
+    reason: str | None
+    prefixes_before: int | None
+    prefixes_after: int | None
+
+
+def session_rows(
+    session: Session,
+    *,
+    route_server: RouteServer | None = None,
+    asn: int | None = None,
+    state: str | None = None,
+) -> list[SessionRow]:
+    """The stored session states by route server, ASN, protocol and family, in one query.
+
+    Each filter narrows when given: one route server, one member's ASN, or one
+    BGP state as BIRD words it (``Established``, ``Active``; any case).
+    """
+    query = (
         select(SessionState, RouteServer.name)
         .join(RouteServer, SessionState.route_server_id == RouteServer.id)
         .order_by(RouteServer.name, SessionState.asn, SessionState.protocol, SessionState.family)
     )
+    if route_server is not None:
+        query = query.where(SessionState.route_server_id == route_server.id)
+    if asn is not None:
+        query = query.where(SessionState.asn == asn)
+    if state is not None:
+        query = query.where(func.lower(SessionState.state) == state.lower())
     return [
-        {
-            "route_server": rs_name,
-            "protocol": state.protocol,
-            "family": state.family,
-            "asn": state.asn,
-            "neighbor": state.neighbor,
-            "up": state.up,
-            "state": state.state,
-            "since": state.since,
-            "last_error": state.last_error,
-            "imported": state.imported,
-            "filtered": state.filtered,
-            "exported": state.exported,
-            "import_limit": state.import_limit,
-            "checked_at": state.checked_at,
-        }
-        for state, rs_name in rows
+        SessionRow(
+            route_server=rs_name,
+            protocol=row.protocol,
+            family=row.family,
+            asn=row.asn,
+            neighbor=row.neighbor,
+            up=row.up,
+            state=row.state,
+            since=row.since,
+            last_error=row.last_error,
+            imported=row.imported,
+            filtered=row.filtered,
+            exported=row.exported,
+            import_limit=row.import_limit,
+            checked_at=row.checked_at,
+        )
+        for row, rs_name in session.execute(query)
     ]
 
 
-def event_rows(session: Session, limit: int = 100) -> list[dict[str, object]]:
-    """The newest session events first."""
+def _event_filter(
+    query: Select[*_Row], route_server: RouteServer | None, asn: int | None
+) -> Select[*_Row]:
+    if route_server is not None:
+        query = query.where(SessionEvent.route_server_id == route_server.id)
+    if asn is not None:
+        query = query.where(SessionEvent.asn == asn)
+    return query
+
+
+def event_rows(
+    session: Session,
+    limit: int = 100,
+    offset: int = 0,
+    *,
+    route_server: RouteServer | None = None,
+    asn: int | None = None,
+) -> list[EventRow]:
+    """Session events newest first, ``limit`` of them from ``offset`` (the log only grows,
+    so the page is cut in the database, not in memory)."""
+    query = _event_filter(
+        select(SessionEvent, RouteServer.name).join(
+            RouteServer, SessionEvent.route_server_id == RouteServer.id
+        ),
+        route_server,
+        asn,
+    )
     rows = session.execute(
-        select(SessionEvent, RouteServer.name)
-        .join(RouteServer, SessionEvent.route_server_id == RouteServer.id)
-        .order_by(SessionEvent.at.desc(), SessionEvent.id.desc())
-        .limit(limit)
+        query.order_by(SessionEvent.at.desc(), SessionEvent.id.desc()).limit(limit).offset(offset)
     )
     return [
-        {
-            "at": event.at,
-            "route_server": rs_name,
-            "protocol": event.protocol,
-            "family": event.family,
-            "asn": event.asn,
-            "kind": event.kind,
-            "state": event.state,
-            "reason": event.reason,
-            "prefixes_before": event.prefixes_before,
-            "prefixes_after": event.prefixes_after,
-        }
+        EventRow(
+            at=event.at,
+            route_server=rs_name,
+            protocol=event.protocol,
+            family=event.family,
+            asn=event.asn,
+            kind=event.kind,
+            state=event.state,
+            reason=event.reason,
+            prefixes_before=event.prefixes_before,
+            prefixes_after=event.prefixes_after,
+        )
         for event, rs_name in rows
     ]
+
+
+def event_count(
+    session: Session, *, route_server: RouteServer | None = None, asn: int | None = None
+) -> int:
+    """How many events ``event_rows`` would list with the same filters and no limit."""
+    query = _event_filter(select(func.count(SessionEvent.id)), route_server, asn)
+    return session.scalar(query) or 0

@@ -35,7 +35,7 @@ from ixp.lab.monitoring import lab_overrides
 from ixp.members import get_member
 from ixp.models import Alert, SessionEvent
 from ixp.monitor import reach
-from ixp.monitor.routes import member_routes
+from ixp.monitor.routes import FilteredRouteRow, member_routes
 from ixp.monitor.service import Monitor, run
 from ixp.rs.context import build_context
 from ixp.rs.render import render_config
@@ -227,14 +227,15 @@ def test_max_prefix_rpki_and_irr_alerts_fire(live: Live) -> None:
 def test_filtered_routes_show_decoded_reasons(live: Live) -> None:
     with live.session() as session:
         rs = get_route_server(session, "rs1")
-        filtered = {row["prefix"]: row for row in member_routes([rs], 30303, filtered=True)}
-        accepted = [row["prefix"] for row in member_routes([rs], 30303)]
-        alpha = {row["prefix"]: row for row in member_routes([rs], 10101, filtered=True)}
+        filtered = {row.prefix: row for row in member_routes([rs], 30303, filtered=True)}
+        accepted = [row.prefix for row in member_routes([rs], 30303)]
+        alpha = {row.prefix: row for row in member_routes([rs], 10101, filtered=True)}
     assert accepted == ["77.30.0.0/20"]
-    assert "rpki-invalid" in str(filtered["77.30.0.0/21"]["reasons"])
-    assert 13 in filtered["77.30.0.0/21"]["reject_codes"]  # type: ignore[operator]
-    assert "bogon-prefix" in str(alpha["192.168.0.0/16"]["reasons"])
-    assert "prefix-not-in-as-set" in str(alpha["99.99.0.0/16"]["reasons"])
+    assert isinstance(filtered["77.30.0.0/21"], FilteredRouteRow)
+    assert "rpki-invalid" in filtered["77.30.0.0/21"].reasons
+    assert 13 in filtered["77.30.0.0/21"].reject_codes
+    assert "bogon-prefix" in alpha["192.168.0.0/16"].reasons  # type: ignore[attr-defined]
+    assert "prefix-not-in-as-set" in alpha["99.99.0.0/16"].reasons  # type: ignore[attr-defined]
 
 
 def test_routes_cli_prints_reasons(live: Live) -> None:
@@ -286,15 +287,15 @@ def test_reachability_of_the_live_rib_matches_the_hand_computed_figures(
     assert (overall.ipv6_48_reachable, overall.ipv6_48_total) == (65_536, 69_632)
     # ASNs: 10101, 10102, 10103 (paths of AS10101), 20202, 30303 of 6; 40404 is not announced.
     assert (overall.asns_reachable, overall.asns_total) == (5, 6)
-    assert overall.as_dict()["ipv4_percent"] == 82.52
+    assert overall.figures().ipv4_percent == 82.52
     by_member = {m.asn: m for m in members}
     assert by_member[20202].ipv4_reachable == 16_384
     assert by_member[30303].ipv4_reachable == 4_096
     with live.session() as session:
         exchange = get_route_server(session, "rs1").exchange
         report = reach.report(session, exchange)
-    assert report["overall"]["ipv4_percent"] == 82.52  # type: ignore[index]
-    assert [m["asn"] for m in report["members"]] == [10101, 20202, 30303]  # type: ignore[union-attr]
+    assert report.overall is not None and report.overall.ipv4_percent == 82.52
+    assert [m.asn for m in report.members] == [10101, 20202, 30303]
 
 
 def test_a_killed_collector_is_restarted_and_its_rib_rebuilt(live: Live) -> None:
@@ -325,5 +326,5 @@ def test_a_one_off_round_reads_the_whole_rib_and_samples_reachability(
     with live.session() as session:
         exchange = get_route_server(session, "rs1").exchange
         report = reach.report(session, exchange, top=1)
-    assert report["overall"]["ipv4_reachable"] == 87_040  # type: ignore[index]
-    assert [m["asn"] for m in report["members"]] == [10101]  # type: ignore[union-attr]
+    assert report.overall is not None and report.overall.ipv4_reachable == 87_040
+    assert [m.asn for m in report.members] == [10101]

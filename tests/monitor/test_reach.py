@@ -51,9 +51,9 @@ def test_hand_computed_reach() -> None:
     assert overall.ipv4_reachable == 1_048_576 + 65_536 + 512
     assert overall.ipv6_48_reachable == 32_769
     assert overall.asns_reachable == 4  # 17557, 38193, 45595, 59258
-    assert overall.as_dict()["ipv4_percent"] == 47.22  # 1,114,624 / 2,360,320
-    assert overall.as_dict()["ipv6_48_percent"] == 25.0  # 32,769 / 131,072 = 25.0008
-    assert overall.as_dict()["asn_percent"] == 50.0
+    assert overall.figures().ipv4_percent == 47.22  # 1,114,624 / 2,360,320
+    assert overall.figures().ipv6_48_percent == 25.0  # 32,769 / 131,072 = 25.0008
+    assert overall.figures().asn_percent == 50.0
     assert first.asn == 38001
     assert first.ipv4_reachable == 1_048_576 + 65_536
     assert first.ipv6_48_reachable == 32_768
@@ -100,11 +100,11 @@ def test_load_store_and_report(session: Session, tmp_path: Path) -> None:
     reach.store_samples(session, exchange, reaches, earlier + dt.timedelta(minutes=5))
     session.commit()
     report = reach.report(session, exchange)
-    assert report["overall"]["ipv4_percent"] == 47.22
-    assert [m["asn"] for m in report["members"]] == [38001, 38002]
-    top = reach.report(session, exchange, top=1)["members"]
-    assert [m["asn"] for m in top] == [38001]  # the larger contribution (1,114,112 addresses)
-    assert len(report["history"]) == 2
+    assert report.overall is not None and report.overall.ipv4_percent == 47.22
+    assert [m.asn for m in report.members] == [38001, 38002]
+    top = reach.report(session, exchange, top=1).members
+    assert [m.asn for m in top] == [38001]  # the larger contribution (1,114,112 addresses)
+    assert len(report.history) == 2
     empty = tmp_path / "other.txt"
     empty.write_text("apnic|IN|asn|9829|1|19990101|allocated|X\n")
     with pytest.raises(ValidationError, match="no delegations for country PK"):

@@ -20,7 +20,7 @@ from ixp.exchange import get_route_server
 from ixp.lab.exabgp import Route
 from ixp.lab.lab import Lab
 from ixp.members import MemberInput, add_member
-from ixp.monitor.routes import member_routes, reject_codes
+from ixp.monitor.routes import FilteredRouteRow, RouteRow, member_routes, reject_codes
 from ixp.rs.codes import RejectCode
 from tests.lab.exchange import BRAVO, RS_ASN, RS_NAME, address, build_exchange, exchange_settings
 from tests.lab.harness import require_lab, routes_of
@@ -34,7 +34,7 @@ CLOSED = {RejectCode.PREFIX_NOT_IN_AS_SET, RejectCode.ORIGIN_NOT_IN_AS_SET}
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, list[dict[str, object]]]]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, list[RouteRow]]]:
     """The lab exchange plus Echo, and Echo's filtered routes as ``ixp routes`` lists them."""
     require_lab()
     settings = exchange_settings(tmp_path_factory.mktemp("no-registry"))
@@ -71,7 +71,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, list[di
     engine.dispose()
 
 
-def test_sessions_are_established(lab: tuple[Lab, list[dict[str, object]]]) -> None:
+def test_sessions_are_established(lab: tuple[Lab, list[RouteRow]]) -> None:
     sessions = lab[0].sessions(RS_NAME)
     for family in (4, 6):
         assert sessions[address(ECHO, family)].established
@@ -79,14 +79,14 @@ def test_sessions_are_established(lab: tuple[Lab, list[dict[str, object]]]) -> N
 
 @pytest.mark.parametrize("prefix", BRAVO_ROUTE)
 def test_it_receives_the_other_members_routes(
-    lab: tuple[Lab, list[dict[str, object]]], prefix: str
+    lab: tuple[Lab, list[RouteRow]], prefix: str
 ) -> None:
     assert [r.as_path for r in routes_of(lab[0], ECHO, prefix)] == [(BRAVO,)]
 
 
 @pytest.mark.parametrize("prefix", ECHO_ROUTES)
 def test_everything_it_sends_is_filtered_with_reasons_9_and_10(
-    lab: tuple[Lab, list[dict[str, object]]], prefix: str
+    lab: tuple[Lab, list[RouteRow]], prefix: str
 ) -> None:
     built, _ = lab
     tagged = [r for r in built.bird(RS_NAME).routes("filtered") if r.prefix == prefix]
@@ -95,9 +95,10 @@ def test_everything_it_sends_is_filtered_with_reasons_9_and_10(
     assert routes_of(built, BRAVO, prefix) == []
 
 
-def test_ixp_routes_filtered_says_why(lab: tuple[Lab, list[dict[str, object]]]) -> None:
+def test_ixp_routes_filtered_says_why(lab: tuple[Lab, list[RouteRow]]) -> None:
     _, filtered = lab
-    assert sorted(str(r["prefix"]) for r in filtered) == sorted(ECHO_ROUTES)
+    assert sorted(r.prefix for r in filtered) == sorted(ECHO_ROUTES)
     for row in filtered:
-        assert row["reject_codes"] == sorted(CLOSED), row
-        assert "not in the member" in str(row["reason_details"]).lower() or row["reasons"]
+        assert isinstance(row, FilteredRouteRow)
+        assert list(row.reject_codes) == sorted(CLOSED), row
+        assert "not in the member" in str(row.reason_details).lower() or row.reasons
