@@ -127,6 +127,26 @@ class RouteServerView:
         )
 
 
+@dataclass(frozen=True)
+class PeeringLanView:
+    """A peering LAN: the VLAN members peer over and its subnets."""
+
+    name: str
+    vlan_id: int
+    ipv4_prefix: str | None
+    ipv6_prefix: str | None
+
+    @classmethod
+    def of(cls, lan: PeeringLan) -> PeeringLanView:
+        """The view of a peering LAN."""
+        return cls(
+            name=lan.name,
+            vlan_id=lan.vlan_id,
+            ipv4_prefix=lan.ipv4_prefix,
+            ipv6_prefix=lan.ipv6_prefix,
+        )
+
+
 def get_exchange(session: Session, name: str | None = None) -> Exchange:
     """The named exchange, or the only one when no name is given."""
     if name is not None:
@@ -152,6 +172,19 @@ def list_route_servers(session: Session, exchange: Exchange | None = None) -> li
     """The exchange's route servers by name, as views."""
     exchange = exchange or get_exchange(session)
     return [RouteServerView.of(rs) for rs in sorted(exchange.route_servers, key=lambda r: r.name)]
+
+
+def list_peering_lans(session: Session, exchange: Exchange | None = None) -> list[PeeringLanView]:
+    """The exchange's peering LANs, the one members get addresses on first."""
+    exchange = exchange or get_exchange(session)
+    return [PeeringLanView.of(lan) for lan in exchange.lans]
+
+
+def show_route_server(
+    session: Session, name: str, exchange: Exchange | None = None
+) -> RouteServerView:
+    """A route server by name, as a view."""
+    return RouteServerView.of(get_route_server(session, name, exchange))
 
 
 def peering_lan(exchange: Exchange) -> PeeringLan:
