@@ -56,6 +56,9 @@ demo: system-deps venv
 	else \
 		echo "not root: skipping the lab (real BGP sessions need network namespaces)"; \
 	fi
+	$(BIN)/ixp demo logins
+	@echo "Web API: http://127.0.0.1:$${IXP_WEB_PORT:-8080}/api/v1/docs  looking glass: /lg/  (Ctrl-C stops it)"
+	$(BIN)/ixp serve
 
 clean:
 	rm -rf $(VENV) var

@@ -10,6 +10,11 @@ filters, and a few registry objects and ROAs are wrong on purpose so the
 policy has something to reject (listed in ``data/demo/README.md``).
 
 Loading is idempotent: a second run finds nothing to change and writes nothing.
+
+In development mode only (``web_environment``, as the demo's ``ixp.toml`` sets
+it), loading also creates two web logins with published passwords, an operator
+and one member's NOC, so that a new user can try the API and the portal at once;
+a production installation never gets an account anyone else knows the password of.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ixp import ixf
+from ixp import accounts, ixf
 from ixp.db import transaction
 from ixp.exchange import get_exchange
 from ixp.irr import service as irr_service
@@ -40,6 +45,22 @@ ROAS_FILE = DEMO_DIR / "roas.json"
 
 
 @dataclass(frozen=True)
+class DemoLogin:
+    """A web login of the demo (development mode only); its password is published."""
+
+    username: str
+    password: str
+    role: str
+    member_asn: int | None
+
+
+DEMO_LOGINS = (
+    DemoLogin("operator", "demo-operator-password", "operator", None),
+    DemoLogin("member", "demo-member-password", "member", 58421),
+)
+
+
+@dataclass(frozen=True)
 class DemoReport:
     """What ``load_demo`` did (``roas_loaded`` is None when these ROAs were loaded already)."""
 
@@ -48,6 +69,7 @@ class DemoReport:
     members_with_extras_changed: tuple[int, ...]
     irr_synced: int
     roas_loaded: int | None
+    logins_created: tuple[str, ...]
 
 
 def _apply_extras(
@@ -90,6 +112,26 @@ def _load_roas(session: Session, settings: Settings, actor: str) -> int | None:
     return report.roas_v4 + report.roas_v6
 
 
+def _create_logins(session: Session, settings: Settings, actor: str) -> tuple[str, ...]:
+    """The demo's web logins that do not exist yet; none outside development mode."""
+    if settings.web_environment != "development":
+        return ()
+    existing = {user.username for user in accounts.list_users(session)}
+    created = []
+    for login in DEMO_LOGINS:
+        if login.username not in existing:
+            accounts.add_user(
+                session,
+                username=login.username,
+                password=login.password,
+                role=login.role,
+                member_asn=login.member_asn,
+                actor=actor,
+            )
+            created.append(login.username)
+    return tuple(created)
+
+
 def load_demo(session: Session, settings: Settings, *, actor: str) -> DemoReport:
     """Load (or top up) the demo exchange, its registry data and its ROAs."""
     extras = json.loads(EXTRAS_FILE.read_text(encoding="utf-8"))
@@ -104,4 +146,5 @@ def load_demo(session: Session, settings: Settings, *, actor: str) -> DemoReport
         changed = _apply_extras(session, exchange, extras["members"], actor)
     irr_synced = _sync_registry(session, settings)
     roas = _load_roas(session, settings, actor)
-    return DemoReport(imported.exchange, imported, tuple(changed), irr_synced, roas)
+    logins = _create_logins(session, settings, actor)
+    return DemoReport(imported.exchange, imported, tuple(changed), irr_synced, roas, logins)

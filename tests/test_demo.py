@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from ixp import demo, ixf, validate
+from ixp import accounts, demo, ixf, validate
 from ixp.cli.main import app
 from ixp.exchange import get_exchange
 from ixp.irr import service as irr_service
@@ -150,3 +150,20 @@ def test_ixp_demo_load_command_is_idempotent(cli: CliRunner, engine: Engine) -> 
     assert len(json.loads(first.stdout)["imported"]["created"]) == 40
     assert len(json.loads(second.stdout)["imported"]["unchanged"]) == 40
     assert snapshot(engine) == before
+
+
+def test_demo_logins_exist_in_development_mode_only(session: Session, settings: Settings) -> None:
+    production = demo.load_demo(session, settings, actor="test")
+    assert production.logins_created == ()
+    assert accounts.list_users(session) == []
+
+    development = settings.model_copy(update={"web_environment": "development"})
+    created = demo.load_demo(session, development, actor="test")
+    again = demo.load_demo(session, development, actor="test")
+
+    assert created.logins_created == ("operator", "member") and again.logins_created == ()
+    for login in demo.DEMO_LOGINS:
+        user = accounts.authenticate(
+            session, login.username, login.password, address="::1", settings=development
+        )
+        assert (user.member.asn if user.member else None) == login.member_asn

@@ -61,8 +61,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 def test_resources_come_from_the_installed_package(installed: tuple[Path, dict[str, str]]) -> None:
     bin_dir, env = installed
     probe = (
-        "import importlib.resources as r, ixp; "
-        "print(ixp.__file__); print(r.files('ixp.templates')); print(r.files('ixp.migrations'))"
+        "import importlib.resources as r, ixp, api.app; print(ixp.__file__); "
+        "print(r.files('ixp.templates')); print(r.files('ixp.migrations')); print(api.app.__file__)"
     )
     venv = bin_dir.parent.resolve()
     for line in run([str(bin_dir / "python"), "-c", probe], venv.parent, env).split():

@@ -6,10 +6,12 @@ import typer
 
 from ixp import demo as service
 from ixp.cli.common import JsonOption, cli_session, emit, handles_errors
+from ixp.errors import ValidationError
 from ixp.settings import get_settings
 
 demo_app = typer.Typer(help="The fictional demo exchange.", no_args_is_help=True)
 
+_LOGIN_COLUMNS = ("username", "password", "role", "member_asn")
 _COLUMNS = ("exchange", "created", "updated", "unchanged", "extras_changed", "irr_synced", "roas")
 
 
@@ -33,3 +35,17 @@ def demo_load(as_json: bool = JsonOption) -> None:
         "roas": "already loaded" if report.roas_loaded is None else report.roas_loaded,
     }
     emit(False, summary, "Demo exchange", _COLUMNS)
+
+
+@demo_app.command("logins")
+@handles_errors
+def demo_logins(as_json: bool = JsonOption) -> None:
+    """The demo's web logins (created by 'ixp demo load' in development mode only)."""
+    settings = get_settings()
+    if settings.web_environment != "development":
+        raise ValidationError(
+            "settings: web_environment",
+            settings.web_environment,
+            "is not development: the demo has no web logins here",
+        )
+    emit(as_json, list(service.DEMO_LOGINS), "Demo logins", _LOGIN_COLUMNS)

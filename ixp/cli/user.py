@@ -79,8 +79,8 @@ def user_passwd(
 ) -> None:
     """Set a user's password; the user's browser sessions end."""
     settings = checked_settings()
-    accounts.check_username(username)
-    password = _password(password_stdin)
     with cli_session(settings) as session:
+        accounts.get_user(session, username)  # before asking for a password it cannot use
+        password = _password(password_stdin)
         accounts.set_password(session, username, password, actor=settings.actor)
     say(f"password of {username} changed")
