@@ -82,7 +82,11 @@ def test_add_list_passwd_remove(setup: CliRunner, session: Session, settings: Se
             PASSWORD,
             "error: member: AS64999 is not a member",
         ),
-        (("noc", "--role", "operator", "--member", "38193"), PASSWORD, "error: member: '38193' is only for"),
+        (
+            ("noc", "--role", "operator", "--member", "38193"),
+            PASSWORD,
+            "error: member: '38193' is only for",
+        ),
         (("noc", "--role", "admin"), PASSWORD, "error: Invalid value for '--role'"),
     ],
 )
