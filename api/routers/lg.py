@@ -1,7 +1,168 @@
-"""(filled in by the web API work)"""
+"""The looking glass: birdwatcher's API for each route server under ``/lg/{rs}/``.
+
+An unmodified Alice-LG reads it as a ``birdwatcher`` source of type
+``single_table`` (see ``ixp/data/alice/alice.conf``). Successful answers are
+birdwatcher's JSON, errors problem+json: an unknown route server, protocol or
+table 404, a bad prefix or name 422, a BIRD that cannot be reached 503.
+
+Who may look: anyone when ``web_lg_public`` is set, otherwise signed-in users.
+Route lists take optional ``offset`` and ``limit`` (birdwatcher has no paging,
+and Alice-LG never sends them, so it gets whole lists); a paged answer says
+where it lies in ``pagination``. ``uncached=true``, which Alice-LG sends with
+``/protocols/short``, is ignored: answers always come through the cache.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import threading
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import Caller, Db, Settings
+from api.schemas.problem import errors
+from ixp import lg
+from ixp.errors import AccessDenied
+from ixp.lg import LookingGlass, Page, RouteQuery, Target
+
+
+def _may_look(caller: Caller, settings: Settings) -> None:
+    if caller is None and not settings.web_lg_public:
+        raise AccessDenied("the looking glass is for signed-in users: sign in or send an API token")
+
+
+router = APIRouter(prefix="/lg", tags=["looking glass"], dependencies=[Depends(_may_look)])
+
+_CREATING = threading.Lock()
+
+
+def _glass(request: Request, settings: Settings) -> LookingGlass:
+    """The application's one looking glass (and so one cache), made on first use.
+
+    A test may put its own on ``app.state.looking_glass`` before the first request.
+    """
+    state = request.app.state
+    with _CREATING:
+        glass: LookingGlass | None = getattr(state, "looking_glass", None)
+        if glass is None:
+            glass = state.looking_glass = LookingGlass(settings.web_lg_cache_seconds)
+    return glass
+
+
+def _target(rs: str, db: Db) -> Target:
+    return lg.target(db, rs)
+
+
+Glass = Annotated[LookingGlass, Depends(_glass)]
+RouteServer = Annotated[Target, Depends(_target)]
+Offset = Annotated[int | None, Query(ge=0, description="First route of the page (0 first).")]
+Limit = Annotated[
+    int | None, Query(ge=1, le=100_000, description="Routes per page; none: every route.")
+]
+
+_BIRD = errors(401, 404, 503)
+_ROUTES = errors(401, 404, 422, 503)
+
+
+def _answer(answer: lg.Cached[dict[str, Any]], page: Page | None = None) -> JSONResponse:
+    return JSONResponse(lg.body(answer, page))
+
+
+def _routes(
+    glass: LookingGlass,
+    rs: Target,
+    query: RouteQuery,
+    name: str,
+    offset: int | None,
+    limit: int | None,
+) -> JSONResponse:
+    paged = offset is not None or limit is not None
+    page = Page(offset or 0, limit) if paged else None
+    return _answer(glass.routes(rs, query, name), page)
+
+
+@router.get("/", summary="Route servers of the looking glass", responses=errors(401))
+def route_servers(db: Db) -> dict[str, Any]:
+    """Each route server with the path of its birdwatcher API."""
+    return {"route_servers": lg.route_servers(db)}
+
+
+@router.get("/{rs}/status", summary="BIRD status", responses=_BIRD)
+def status(rs: RouteServer, glass: Glass) -> JSONResponse:
+    """birdwatcher ``/status``."""
+    return _answer(glass.status(rs))
+
+
+@router.get("/{rs}/protocols", summary="Every protocol", responses=_BIRD)
+def protocols(rs: RouteServer, glass: Glass) -> JSONResponse:
+    """birdwatcher ``/protocols``: a map keyed by protocol name."""
+    return _answer(glass.protocols(rs))
+
+
+@router.get("/{rs}/protocols/bgp", summary="BGP sessions", responses=_BIRD)
+def protocols_bgp(rs: RouteServer, glass: Glass) -> JSONResponse:
+    """birdwatcher ``/protocols/bgp``: the BGP protocols, keyed by name."""
+    return _answer(glass.protocols(rs, bgp_only=True))
+
+
+@router.get("/{rs}/protocols/short", summary="Protocol rows", responses=_BIRD)
+def protocols_short(rs: RouteServer, glass: Glass) -> JSONResponse:
+    """birdwatcher ``/protocols/short``: each protocol's row of ``show protocols``."""
+    return _answer(glass.protocols_short(rs))
+
+
+@router.get("/{rs}/routes/protocol/{protocol}", summary="Accepted routes", responses=_ROUTES)
+def routes_protocol(
+    rs: RouteServer, glass: Glass, protocol: str, offset: Offset = None, limit: Limit = None
+) -> JSONResponse:
+    """birdwatcher ``/routes/protocol/{id}``: the routes a session's import filter accepted."""
+    return _routes(glass, rs, RouteQuery.PROTOCOL, protocol, offset, limit)
+
+
+@router.get("/{rs}/routes/filtered/{protocol}", summary="Filtered routes", responses=_ROUTES)
+def routes_filtered(
+    rs: RouteServer, glass: Glass, protocol: str, offset: Offset = None, limit: Limit = None
+) -> JSONResponse:
+    """birdwatcher ``/routes/filtered/{id}``: the routes a session's import filter rejected,
+    each with its reject reasons as ``(rs_asn, 1101, code)`` large communities."""
+    return _routes(glass, rs, RouteQuery.FILTERED, protocol, offset, limit)
+
+
+@router.get("/{rs}/routes/noexport/{protocol}", summary="Routes not exported", responses=_ROUTES)
+def routes_noexport(
+    rs: RouteServer, glass: Glass, protocol: str, offset: Offset = None, limit: Limit = None
+) -> JSONResponse:
+    """birdwatcher ``/routes/noexport/{id}``: routes the export filter kept from a session."""
+    return _routes(glass, rs, RouteQuery.NOEXPORT, protocol, offset, limit)
+
+
+@router.get("/{rs}/routes/table/{table}", summary="Routes of a table", responses=_ROUTES)
+def routes_table(
+    rs: RouteServer, glass: Glass, table: str, offset: Offset = None, limit: Limit = None
+) -> JSONResponse:
+    """birdwatcher ``/routes/table/{table}``: every accepted route of a table."""
+    return _routes(glass, rs, RouteQuery.TABLE, table, offset, limit)
+
+
+@router.get(
+    "/{rs}/routes/table/{table}/filtered", summary="Filtered routes of a table", responses=_ROUTES
+)
+def routes_table_filtered(
+    rs: RouteServer, glass: Glass, table: str, offset: Offset = None, limit: Limit = None
+) -> JSONResponse:
+    """birdwatcher ``/routes/table/{table}/filtered``: every filtered route of a table."""
+    return _routes(glass, rs, RouteQuery.TABLE_FILTERED, table, offset, limit)
+
+
+@router.get("/{rs}/routes/prefix", summary="Routes for a prefix", responses=_ROUTES)
+def routes_prefix(
+    rs: RouteServer,
+    glass: Glass,
+    prefix: Annotated[str, Query(description="A prefix or address, e.g. 192.0.2.0/24.")],
+    offset: Offset = None,
+    limit: Limit = None,
+) -> JSONResponse:
+    """birdwatcher ``/routes/prefix?prefix=``: the routes of the most specific network
+    covering the prefix or address."""
+    return _routes(glass, rs, RouteQuery.PREFIX, prefix, offset, limit)

@@ -107,6 +107,9 @@ class ChannelStatus:
     preferred: int = 0
     import_limit: int | None = None
     limit_action: str | None = None
+    route_changes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """``Route change stats`` by row (``import_updates`` ...) and column (``received`` ...);
+    a column BIRD shows as ``---`` (not kept for that row) is left out."""
 
 
 @dataclass(slots=True)
@@ -230,6 +233,8 @@ def _protocol_detail(protocol: ProtocolStatus, key: str, value: str) -> None:
 
 
 _CHANNEL_STATE_KEYS = {"State": "state", "Action": "limit_action"}
+_CHANGE_ROWS = ("Import updates", "Import withdraws", "Export updates", "Export withdraws")
+_CHANGE_COLUMNS = ("received", "rejected", "filtered", "ignored", "accepted")
 
 
 def _channel_detail(channel: ChannelStatus, key: str, value: str) -> None:
@@ -240,6 +245,13 @@ def _channel_detail(channel: ChannelStatus, key: str, value: str) -> None:
             setattr(channel, kind, _number(f"{kind} routes", number))
     elif key == "Import limit":
         channel.import_limit = _number(key, _first_word(value))
+    elif key in _CHANGE_ROWS:
+        row = key.lower().replace(" ", "_")
+        channel.route_changes[row] = {
+            column: _number(key, number)
+            for column, number in zip(_CHANGE_COLUMNS, value.split(), strict=False)
+            if number != "---"
+        }
 
 
 # --- show status -------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ixp.bird import parse_reply, parse_routes, parse_status
+from ixp.bird import parse_protocols, parse_reply, parse_routes, parse_status
 from tests.bird.test_parse import CONFED_ROUTES, lines
+from tests.bird.test_parse_properties import PROTOCOL_DETAIL
 from tests.lab.test_parsing import ROUTES, reply
 
 STATUS = """\
@@ -71,3 +72,11 @@ def test_extended_communities_are_kept_as_birds_three_parts() -> None:
         )
     )
     assert route.ext_communities == (("rt", "38001", "100"), ("ro", "192.0.2.1", "7"))
+
+
+def test_route_change_stats_are_read_per_channel_without_the_columns_bird_leaves_empty() -> None:
+    (protocol,) = parse_protocols(lines(PROTOCOL_DETAIL))
+    assert protocol.channels["ipv4"].route_changes == {
+        "import_updates": {"received": 2, "rejected": 0, "filtered": 2, "ignored": 0, "accepted": 0},
+        "import_withdraws": {"received": 0, "rejected": 0, "ignored": 2, "accepted": 0},
+    }
