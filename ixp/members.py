@@ -15,6 +15,7 @@ a field of the view never changes what the history says.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from ixp import addressing, audit, validate
 from ixp.db import transaction
 from ixp.errors import Conflict, NotFound, Problems, ValidationError
-from ixp.exchange import get_exchange, peering_lan
+from ixp.exchange import get_exchange, get_route_server, peering_lan
 from ixp.models import (
     Connection,
     Exchange,
@@ -264,14 +265,70 @@ def get_member(session: Session, asn: int | str, exchange: Exchange | None = Non
     return member
 
 
-def list_members(
-    session: Session, exchange: Exchange | None = None, *, status: str | None = None
-) -> list[Member]:
-    """Members of the exchange ordered by ASN, optionally of one status."""
-    exchange = exchange or get_exchange(session)
-    query = _member_query(exchange).order_by(Member.asn)
+@dataclass(frozen=True)
+class MemberFilter:
+    """Which members a listing shows; every given condition must hold.
+
+    ``route_server`` keeps the members with a session (either family) on that
+    route server; ``name`` is a case-insensitive part of the display or legal name.
+    """
+
+    status: str | None = None
+    asn: int | str | None = None
+    route_server: str | None = None
+    name: str | None = None
+
+
+def _filtered(
+    session: Session, query: Select[Member], exchange: Exchange, given: MemberFilter
+) -> Select[Member]:
+    """``query`` narrowed by ``given``; every bad condition is reported at once."""
+    problems = Problems()
+    status = problems.check(
+        _optional(lambda v, n: _enum(MemberStatus, n)(v)), given.status, "status"
+    )
+    number = problems.check(
+        _optional(lambda v, n: validate.asn(v, n, allow_lab=True)), given.asn, "asn"
+    )
+    name = problems.check(_optional(validate.text), given.name, "name")
+    problems.raise_any()
     if status is not None:
-        query = query.where(Member.status == _enum(MemberStatus, "status")(status))
+        query = query.where(Member.status == status)
+    if number is not None:
+        query = query.where(Member.asn == number)
+    if name is not None:
+        query = query.where(
+            Member.display_name.icontains(name, autoescape=True)
+            | Member.legal_name.icontains(name, autoescape=True)
+        )
+    if given.route_server is not None:
+        rs = get_route_server(session, given.route_server, exchange)
+        query = query.where(
+            Member.rs_sessions.any(
+                (RsSession.route_server_id == rs.id)
+                & (RsSession.ipv4_enabled | RsSession.ipv6_enabled)
+            )
+        )
+    return query
+
+
+def list_members(
+    session: Session,
+    exchange: Exchange | None = None,
+    *,
+    status: str | None = None,
+    where: MemberFilter | None = None,
+) -> list[Member]:
+    """Members of the exchange ordered by ASN, optionally of one status or matching ``where``.
+
+    Addresses, MACs and sessions are loaded with a fixed number of queries, however
+    many members there are.
+    """
+    exchange = exchange or get_exchange(session)
+    given = where or MemberFilter()
+    if status is not None:
+        given = dataclasses.replace(given, status=status)
+    query = _filtered(session, _member_query(exchange).order_by(Member.asn), exchange, given)
     return list(session.scalars(query))
 
 
@@ -281,10 +338,15 @@ def show_member(session: Session, asn: int | str, exchange: Exchange | None = No
 
 
 def show_members(
-    session: Session, exchange: Exchange | None = None, *, status: str | None = None
+    session: Session,
+    exchange: Exchange | None = None,
+    *,
+    status: str | None = None,
+    where: MemberFilter | None = None,
 ) -> list[MemberView]:
-    """The members of the exchange by ASN (optionally of one status), as views."""
-    return [MemberView.of(m) for m in list_members(session, exchange, status=status)]
+    """The members of the exchange by ASN (optionally of one status, or matching ``where``),
+    as views."""
+    return [MemberView.of(m) for m in list_members(session, exchange, status=status, where=where)]
 
 
 def _check_mac_free(session: Session, mac: str, owner: Member | None) -> None:
