@@ -49,6 +49,8 @@ VERSION = f"ixp-{__version__}"
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)
 # BIRD's "Network not found" (``show route for`` with no covering route).
 _NOTHING_FOUND = 8001
+# BIRD's answer to ``show route noexport`` on a session whose channels are down.
+_NO_TABLES = "No valid tables"
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,7 @@ def _routes(bird: BirdClient, arguments: str, field: str, name: str) -> list[Bir
     try:
         return bird.routes(arguments)
     except BirdCommandError as refused:
-        if refused.code == _NOTHING_FOUND:
+        if refused.code == _NOTHING_FOUND or refused.message == _NO_TABLES:
             return []
         if refused.message.startswith("syntax error"):
             # The name is a well-formed symbol, so BIRD did not know it.
