@@ -18,7 +18,7 @@ from ixp.cli.common import (
     say,
 )
 from ixp.irr import service
-from ixp.irr.types import IrrData, SyncOutcome
+from ixp.irr.types import SyncOutcome
 from ixp.settings import get_settings
 
 irr_app = typer.Typer(
@@ -73,21 +73,26 @@ def irr_sync(
         raise typer.Exit(1)
 
 
-def _show(asn: int, data: IrrData | None, as_json: bool) -> None:
-    record = service.irr_to_dict(asn, data)
+def _show(detail: service.IrrDetail, as_json: bool) -> None:
     if as_json:
-        emit_json(record)
+        emit_json(detail)
         return
-    if data is None:
-        emit(False, record, f"AS{asn}: never synced", ("asn", "synced"))
-        return
-    summary = service.irr_summary(data) or {}
-    columns = ("as_set", "asns", "prefixes_v4", "prefixes_v6", "fetched_at", "source", "held")
-    emit(False, summary, f"AS{asn} registry data", columns)
-    if data.note:
-        say(f"note: {data.note}", stderr=True)
-    entries = [{"prefix": e.prefix, "max_length": e.max_length} for e in (*data.v4, *data.v6)]
-    emit(False, entries, f"AS{asn} accepted prefixes", ("prefix", "max_length"))
+    if not detail.synced:
+        emit(False, detail, f"AS{detail.asn}: never synced", ("asn", "synced"))
+    else:
+        columns = ("as_set", "asns", "prefixes_v4", "prefixes_v6", "fetched_at", "source", "held")
+        emit(False, detail, f"AS{detail.asn} registry data", columns)
+        if detail.note:
+            say(f"note: {detail.note}", stderr=True)
+        emit(
+            False,
+            [*detail.v4, *detail.v6],
+            f"AS{detail.asn} accepted prefixes",
+            ("prefix", "max_length"),
+        )
+    if detail.pending is not None:
+        held = ("as_set", "asns", "prefixes_v4", "prefixes_v6", "fetched_at", "reason")
+        emit(False, detail.pending, f"AS{detail.asn} held for approval", held)
 
 
 @irr_app.command("show")
@@ -98,7 +103,7 @@ def irr_show(
     """A member's registry data in use: AS-SET, ASNs, prefixes, when and where fetched."""
     with cli_session() as session:
         member = members.get_member(session, asn)
-        _show(member.asn, service.irr_for_member(session, member), as_json)
+        _show(service.irr_detail(session, member), as_json)
 
 
 @irr_app.command("approve")
@@ -111,4 +116,4 @@ def irr_approve(
     with cli_session(settings) as session:
         member = members.get_member(session, asn)
         service.approve(session, member, actor=settings.actor)
-        _show(member.asn, service.irr_for_member(session, member), as_json)
+        _show(service.irr_detail(session, member), as_json)

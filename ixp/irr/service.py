@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -351,14 +352,14 @@ def approve(session: Session, member: Member, *, actor: str) -> IrrData:
     pending, current = rows.get("pending"), rows.get("current")
     if pending is None:
         raise NotFound(f"asn: AS{member.asn} has no registry data held for approval")
-    before = irr_summary(_to_data(current, None))
+    before = _snapshot(_to_data(current, None))
     with transaction(session):
         if current is not None:
             session.delete(current)
             session.flush()
         pending.state = IrrDataState.current
         pending.note = f"approved by {actor}: {pending.note}"
-        after = irr_summary(_to_data(pending, None))
+        after = _snapshot(_to_data(pending, None))
         audit.record(
             session,
             actor=actor,
@@ -373,8 +374,8 @@ def approve(session: Session, member: Member, *, actor: str) -> IrrData:
     return data
 
 
-def irr_summary(data: IrrData | None) -> dict[str, Any] | None:
-    """Counts and provenance of a member's data (audit log, listings)."""
+def _snapshot(data: IrrData | None) -> dict[str, Any] | None:
+    """Counts and provenance of a member's data as the audit log records them."""
     if data is None:
         return None
     return {
@@ -389,16 +390,83 @@ def irr_summary(data: IrrData | None) -> dict[str, Any] | None:
     }
 
 
-def irr_to_dict(asn: int, data: IrrData | None) -> dict[str, Any]:
-    """Everything about a member's data, JSON-ready (``ixp irr show --json``)."""
+@dataclass(frozen=True)
+class HeldIrrData:
+    """Registry data a sync fetched but held for an operator: what approving it would bring."""
+
+    as_set: str
+    asns: int
+    prefixes_v4: int
+    prefixes_v6: int
+    fetched_at: dt.datetime | None
+    source: str
+    reason: str | None
+
+    @classmethod
+    def of(cls, row: IrrPrefixData) -> HeldIrrData:
+        """The view of a pending row."""
+        v4, v6 = _counts(row)
+        return cls(row.as_set, len(row.asns), v4, v6, row.fetched_at, row.source, row.note)
+
+
+@dataclass(frozen=True)
+class IrrStatus:
+    """A member's registry data in use, in counts: ``synced`` is False (and the rest empty)
+    until a sync stored something; ``asns`` counts the ASNs its AS-SET expands to;
+    ``pending`` is the newer data held for approval, if any."""
+
+    asn: int
+    synced: bool
+    as_set: str | None
+    asns: int
+    prefixes_v4: int
+    prefixes_v6: int
+    fetched_at: dt.datetime | None
+    source: str | None
+    held: bool
+    note: str | None
+    pending: HeldIrrData | None
+
+
+@dataclass(frozen=True)
+class IrrDetail(IrrStatus):
+    """``IrrStatus`` with the ASNs and the prefixes themselves (``ixp irr show``)."""
+
+    asn_list: tuple[int, ...]
+    v4: tuple[PrefixEntry, ...]
+    v6: tuple[PrefixEntry, ...]
+
+
+def _detail(asn: int, current: IrrPrefixData | None, pending: IrrPrefixData | None) -> IrrDetail:
+    data = _to_data(current, pending)
+    held = HeldIrrData.of(pending) if pending is not None else None
     if data is None:
-        return {"asn": asn, "synced": False}
-    summary = irr_summary(data) or {}
-    return {
-        "asn": asn,
-        "synced": True,
-        **summary,
-        "asn_list": list(data.asns),
-        "v4": [{"prefix": e.prefix, "max_length": e.max_length} for e in data.v4],
-        "v6": [{"prefix": e.prefix, "max_length": e.max_length} for e in data.v6],
-    }
+        return IrrDetail(asn, False, None, 0, 0, 0, None, None, False, None, held, (), (), ())
+    return IrrDetail(
+        asn=asn,
+        synced=True,
+        as_set=data.as_set,
+        asns=len(data.asns),
+        prefixes_v4=len(data.v4),
+        prefixes_v6=len(data.v6),
+        fetched_at=data.fetched_at,
+        source=data.source,
+        held=data.held,
+        note=data.note,
+        pending=held,
+        asn_list=data.asns,
+        v4=data.v4,
+        v6=data.v6,
+    )
+
+
+def irr_detail(session: Session, member: Member) -> IrrDetail:
+    """Everything about ``member``'s registry data: in use, and held for approval."""
+    rows = _rows(session, [member.id]).get(member.id, {})
+    return _detail(member.asn, rows.get("current"), rows.get("pending"))
+
+
+def irr_status(session: Session, member: Member) -> IrrStatus:
+    """``irr_detail`` in counts only (a member may have a hundred thousand prefixes)."""
+    detail = irr_detail(session, member)
+    return IrrStatus(**{f.name: getattr(detail, f.name) for f in fields(IrrStatus)})

@@ -9,7 +9,9 @@ replaces the set in one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from itertools import starmap
 from pathlib import Path
 from typing import Any, cast
@@ -146,19 +148,66 @@ def load_file(
     )
 
 
-def rpki_status(session: Session) -> dict[str, Any]:
-    """Counts and provenance of the stored ROA set (``ixp rpki show``)."""
+@dataclass(frozen=True)
+class RpkiStatus:
+    """Counts and provenance of the stored ROA set (``ixp rpki show``); the load's fields
+    are None until a file was loaded."""
+
+    roas: int
+    roas_v4: int
+    roas_v6: int
+    loaded_at: dt.datetime | None
+    source: str | None
+    format: str | None
+    sha256: str | None
+    forced: bool | None
+
+
+def rpki_status(session: Session) -> RpkiStatus:
+    """What the stored ROA set is and where it came from."""
     load = last_load(session)
-    counts = session.execute(select(func.count()).select_from(RpkiRoa)).scalar_one()
+    count = session.execute(select(func.count()).select_from(RpkiRoa)).scalar_one()
     if load is None:
-        return {"roas": counts, "roas_v4": 0, "roas_v6": 0, "loaded_at": None, "source": None}
-    return {
-        "roas": counts,
-        "roas_v4": load.roas_v4,
-        "roas_v6": load.roas_v6,
-        "loaded_at": load.loaded_at.isoformat(timespec="seconds"),
-        "source": load.source,
-        "format": load.format,
-        "sha256": load.sha256,
-        "forced": load.forced,
-    }
+        return RpkiStatus(count, 0, 0, None, None, None, None, None)
+    return RpkiStatus(
+        roas=count,
+        roas_v4=load.roas_v4,
+        roas_v6=load.roas_v6,
+        loaded_at=load.loaded_at,
+        source=load.source,
+        format=load.format,
+        sha256=load.sha256,
+        forced=load.forced,
+    )
+
+
+@dataclass(frozen=True)
+class MemberRpki:
+    """The ROAs that authorise a member's ASN as origin, and the load they come from."""
+
+    asn: int
+    roas_v4: int
+    roas_v6: int
+    roas: tuple[Roa, ...]
+    loaded_at: dt.datetime | None
+    source: str | None
+
+
+def member_rpki(session: Session, asn: int) -> MemberRpki:
+    """The stored ROAs with origin ``asn``, in the set's order (IPv4 first, by address)."""
+    query = (
+        select(RpkiRoa.prefix, RpkiRoa.max_length, RpkiRoa.asn)
+        .where(RpkiRoa.asn == asn)
+        .order_by(RpkiRoa.id)
+    )
+    roas = tuple(starmap(Roa, session.execute(query)))
+    v6 = sum(1 for roa in roas if ":" in roa.prefix)
+    load = last_load(session)
+    return MemberRpki(
+        asn=asn,
+        roas_v4=len(roas) - v6,
+        roas_v6=v6,
+        roas=roas,
+        loaded_at=load.loaded_at if load else None,
+        source=load.source if load else None,
+    )

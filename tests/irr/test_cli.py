@@ -37,7 +37,9 @@ def test_sync_from_a_dump_then_show(cli: CliRunner) -> None:
 
 def test_show_never_synced_and_unknown_member(cli: CliRunner) -> None:
     code, out, _ = run(cli, "irr", "show", "9541", "--json")
-    assert code == 0 and json.loads(out) == {"asn": 9541, "synced": False}
+    never = json.loads(out)
+    assert code == 0 and (never["asn"], never["synced"], never["as_set"]) == (9541, False, None)
+    assert (never["prefixes_v4"], never["v4"], never["pending"]) == (0, [], None)
     code, _, err = run(cli, "irr", "show", "3333")
     assert code == 2 and err.startswith("error: member: AS3333 is not a member")
 
@@ -54,9 +56,14 @@ def test_held_data_exits_1_and_approve_releases_it(
     assert code == 1 and "1 members: 0 ok, 0 unchanged, 0 failed-kept-last-good, 1 held" in err
     code, out, _ = run(cli, "irr", "sync", "--rpsl", str(grown), "--asn", "45595", "--json")
     assert code == 1 and json.loads(out)["members"][0]["outcome"] == "held-for-approval"
+    code, out, _ = run(cli, "irr", "show", "45595", "--json")
+    shown = json.loads(out)
+    assert (shown["prefixes_v4"], shown["held"], shown["pending"]["prefixes_v4"]) == (20, True, 250)
     code, out, err = run(cli, "irr", "approve", "45595", "--json")
     assert code == 0, err
-    assert json.loads(out)["prefixes_v4"] == 250 and json.loads(out)["held"] is False
+    approved = json.loads(out)
+    assert approved["prefixes_v4"] == 250 and approved["held"] is False
+    assert approved["pending"] is None
     code, _, err = run(cli, "irr", "approve", "45595")
     assert code == 2 and err == "error: asn: AS45595 has no registry data held for approval\n"
 

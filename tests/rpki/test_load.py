@@ -49,8 +49,8 @@ def test_duplicates_across_trust_anchors_are_stored_once(
     report = service.load_file(session, DATA / "rpki-client.json", settings=settings, actor="test")
     assert report.duplicates == 1
     status = service.rpki_status(session)
-    assert status["roas"] == 4 and status["format"] == "rpki-client"
-    assert status["source"] == str((DATA / "rpki-client.json").resolve())
+    assert status.roas == 4 and status.format == "rpki-client"
+    assert status.source == str((DATA / "rpki-client.json").resolve())
 
 
 def test_a_new_load_replaces_the_set_and_is_audited(
@@ -145,7 +145,7 @@ def test_a_big_shrink_is_held_unless_forced(
     assert snapshot(engine) == state
     report = service.load_file(session, path, settings=settings, force=True, actor="test")
     assert report.forced and service.current_roas(session) == [Roa("203.99.160.0/19", 24, 38193)]
-    assert service.rpki_status(session)["forced"] is True
+    assert service.rpki_status(session).forced is True
 
 
 def test_a_small_shrink_loads(session: Session, settings: Settings, tmp_path: Path) -> None:
@@ -167,4 +167,4 @@ def test_unreadable_file(session: Session, settings: Settings, tmp_path: Path) -
 
 def test_nothing_loaded_yet(session: Session) -> None:
     assert service.current_roas(session) == []
-    assert service.rpki_status(session)["loaded_at"] is None
+    assert service.rpki_status(session).loaded_at is None
