@@ -14,6 +14,7 @@ limit holds across the API's worker processes and restarts.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -34,11 +35,24 @@ from ixp.models import ApiToken, LoginFailure, Role, User
 from ixp.models.base import utcnow
 from ixp.settings import Settings
 
-_hasher = PasswordHasher()
-# Verified against when the account does not exist, so that a wrong name costs as
-# long as a wrong password and the timing does not tell which accounts exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
+class Passwords:
+    """The password hasher (argon2id, RFC 9106's parameters by default) and a decoy hash."""
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
+
+    @functools.cached_property
+    def decoy(self) -> str:
+        """Checked when the account does not exist, so that a wrong name costs as long as a
+        wrong password and timing does not tell which accounts exist (made on first use:
+        hashing costs a third of a second, too much for every command's start)."""
+        return self.hasher.hash(secrets.token_urlsafe(16))
+
+
+passwords = Passwords(PasswordHasher())
+
+USERNAME_MAX_LENGTH = 64
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
@@ -209,7 +223,10 @@ def add_user(
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict("is taken already", field="username", value=username)
     user = User(
-        username=username, password_hash=_hasher.hash(password), role=checked_role, member=member
+        username=username,
+        password_hash=passwords.hasher.hash(password),
+        role=checked_role,
+        member=member,
     )
     with transaction(session):
         session.add(user)
@@ -243,7 +260,7 @@ def set_password(session: Session, username: str, password: str, *, actor: str) 
     check_password(password)
     user = get_user(session, username)
     with transaction(session):
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = passwords.hasher.hash(password)
         user.session_version += 1
         audit.record(
             session,
@@ -282,7 +299,7 @@ def _check_rate(
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return passwords.hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -309,14 +326,15 @@ def authenticate(
             select(User).options(joinedload(User.member)).where(User.username == name)
         )
     good = _verify(
-        user.password_hash if user else _DUMMY_HASH, password if isinstance(password, str) else ""
+        user.password_hash if user else passwords.decoy,
+        password if isinstance(password, str) else "",
     )
     with transaction(session):
         if user is None or not good:
             session.add(LoginFailure(at=now, username=key, address=address))
         else:
-            if _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = _hasher.hash(password)
+            if passwords.hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = passwords.hasher.hash(password)
             user.last_login_at = now
             session.execute(delete(LoginFailure).where(LoginFailure.username == key))
     if user is None or not good:

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from ixp import db
+from ixp import accounts, db
 from ixp.settings import Settings, get_settings
 from tests import pg
 
@@ -31,6 +32,17 @@ hypothesis_settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 hypothesis_settings.load_profile("ixp")
+
+# What production hashes passwords with (pinned by tests/unit/test_accounts.py).
+PRODUCTION_PASSWORDS = accounts.passwords
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its lowest cost: the suite makes and checks hundreds of passwords, and
+    the production cost (a third of a second each, by design) would add minutes."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(accounts, "passwords", accounts.Passwords(cheap))
 
 
 @pytest.fixture(scope="session")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, Response, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Body, Path, Request, Response, status
+from pydantic import BaseModel, Field
 
 from api.deps import Caller, Db, Principal, SessionSigner, Settings, User
+from api.schemas.problem import errors
 from api.security import COOKIE
 from ixp import accounts
 from ixp.accounts import TokenView
-from ixp.errors import NotFound
 from ixp.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -20,8 +20,8 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 class Credentials(BaseModel):
     """A sign-in."""
 
-    username: str
-    password: str
+    username: str = Field(max_length=accounts.USERNAME_MAX_LENGTH)
+    password: str = Field(max_length=accounts.PASSWORD_MAX_LENGTH)
 
 
 class Me(BaseModel):
@@ -56,7 +56,7 @@ def _me(principal: Principal, signer: SessionSigner) -> Me:
     )
 
 
-@router.post("/auth/login", summary="Sign in; sets the session cookie")
+@router.post("/auth/login", summary="Sign in; sets the session cookie", responses=errors(422, 429))
 def login(
     credentials: Credentials,
     request: Request,
@@ -83,7 +83,12 @@ def login(
     return _me(Principal.of(user, browser), signer)
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Sign out")
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Sign out",
+    responses=errors(403),
+)
 def logout(caller: Caller, signer: SessionSigner) -> Response:
     """End the browser session (the cookie is cleared)."""
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -91,19 +96,24 @@ def logout(caller: Caller, signer: SessionSigner) -> Response:
     return response
 
 
-@router.get("/auth/me", summary="Who is signed in")
+@router.get("/auth/me", summary="Who is signed in", responses=errors())
 def me(user: User, signer: SessionSigner) -> Me:
     """The caller, with the CSRF token of its browser session."""
     return _me(user, signer)
 
 
-@router.get("/tokens", summary="The caller's API tokens")
+@router.get("/tokens", summary="The caller's API tokens", responses=errors())
 def list_tokens(user: User, db: Db) -> list[TokenView]:
     """The caller's own tokens (never their secrets)."""
     return accounts.list_tokens(db, accounts.get_user(db, user.username))
 
 
-@router.post("/tokens", status_code=status.HTTP_201_CREATED, summary="Make an API token")
+@router.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    summary="Make an API token",
+    responses=errors(403, 422),
+)
 def create_token(request: Annotated[TokenRequest, Body()], user: User, db: Db) -> NewToken:
     """A new token for the caller; it acts as the caller, for the caller's member only."""
     made = accounts.create_token(
@@ -112,10 +122,10 @@ def create_token(request: Annotated[TokenRequest, Body()], user: User, db: Db) -
     return NewToken(token=made.token, secret=made.secret)
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke an API token")
-def revoke_token(token_id: int, user: User, db: Db) -> TokenView:
+@router.delete("/tokens/{token_id}", summary="Revoke an API token", responses=errors(403, 404, 422))
+def revoke_token(
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: User, db: Db
+) -> TokenView:
     """Revoke one of the caller's tokens (operators: anyone's). It stops working at once."""
     owner = None if user.is_operator else accounts.get_user(db, user.username)
-    if token_id < 1:
-        raise NotFound("does not exist", field="token", value=token_id)
     return accounts.revoke_token(db, token_id, owner=owner, actor=user.username)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel
 
 from api.deps import Db, Operator
+from api.schemas.problem import errors
 from ixp import accounts
 from ixp.accounts import UserView
 
@@ -27,13 +28,18 @@ class Password(BaseModel):
     password: str
 
 
-@router.get("", summary="Users")
+@router.get("", summary="Users", responses=errors(403))
 def list_users(operator: Operator, db: Db) -> list[UserView]:
     """Every user."""
     return accounts.list_users(db)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a user")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a user",
+    responses=errors(403, 404, 409, 422),
+)
 def add_user(new: NewUser, operator: Operator, db: Db) -> UserView:
     """Create an operator or a member's user."""
     return accounts.add_user(
@@ -46,13 +52,17 @@ def add_user(new: NewUser, operator: Operator, db: Db) -> UserView:
     )
 
 
-@router.delete("/{username}", summary="Remove a user")
+@router.delete("/{username}", summary="Remove a user", responses=errors(403, 404, 422))
 def remove_user(username: str, operator: Operator, db: Db) -> UserView:
     """Remove a user; its tokens stop working."""
     return accounts.remove_user(db, username, actor=operator.username)
 
 
-@router.put("/{username}/password", summary="Set a user's password")
+@router.put(
+    "/{username}/password",
+    summary="Set a user's password",
+    responses=errors(403, 404, 422),
+)
 def set_password(username: str, password: Password, operator: Operator, db: Db) -> UserView:
     """Replace the password; the user's browser sessions end."""
     return accounts.set_password(db, username, password.password, actor=operator.username)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from ixp import accounts, members
 from ixp.errors import ValidationError
+from ixp.models import ApiToken
 from ixp.settings import Settings
 from tests.api.conftest import PASSWORD, World
 
@@ -64,7 +67,11 @@ def test_token_is_shown_once_stored_hashed_and_revocable(
     bearer = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/auth/me", headers=bearer).json()["username"] == "alpha"
     listed = client.get("/api/v1/tokens", headers=bearer).text
-    assert secret not in listed and secret.split("_")[2] not in listed
+    assert secret not in listed and secret.split("_", 2)[2] not in listed
+    stored = session.query(ApiToken).filter_by(name="nms").one()
+    secret_part = secret.split("_", 2)[2]
+    assert stored.secret_hash == hashlib.sha256(secret_part.encode()).hexdigest()
+    assert secret_part not in repr(stored.__dict__)
     token_id = made.json()["token"]["id"]
     assert client.delete(f"/api/v1/tokens/{token_id}", headers=bearer).json()["revoked"]
     assert client.get("/api/v1/auth/me", headers=bearer).status_code == 401
