@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 
 from api import problems
 from api.deps import CsrfRefused, Forbidden
+from api.headers import SecurityHeaders
 from api.routers import auth, builds, exchange, ixf, lg, members, monitor, registry, users
 from api.security import Sessions
 from ixp import db
@@ -119,4 +120,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app, settings)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.add_middleware(SecurityHeaders)
     return app
