@@ -29,9 +29,16 @@ from ixp.monitor.sessions import EventRow, SessionRow
 
 router = APIRouter(prefix="/api/v1", tags=["monitor"])
 
-MemberAsn = Annotated[int, Path(description="The member's AS number.")]
+# The 32-bit AS numbers, less 0 and 4294967295 (reserved, RFC 7300): never a member's.
+_FIRST_ASN, _LAST_ASN = 1, 2**32 - 2
+MemberAsn = Annotated[int, Path(ge=_FIRST_ASN, le=_LAST_ASN, description="The member's AS number.")]
 AsnFilter = Annotated[
-    int | None, Query(description="Only this member's (a member's user: its own ASN only).")
+    int | None,
+    Query(
+        ge=_FIRST_ASN,
+        le=_LAST_ASN,
+        description="Only this member's (a member's user: its own ASN only).",
+    ),
 ]
 RsFilter = Annotated[
     str | None, Query(max_length=64, description="Only this route server, by name.")
