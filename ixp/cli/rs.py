@@ -22,7 +22,8 @@ from ixp.cli.common import console as out
 from ixp.errors import ValidationError
 from ixp.exchange import get_exchange, get_route_server
 from ixp.irr.prefixes import is_ascii_number
-from ixp.rs.build import BuildReport, build
+from ixp.rs import history
+from ixp.rs.build import BuildReport
 from ixp.rs.context import build_context
 from ixp.rs.explain import Explanation, explain_route, parse_community
 from ixp.settings import get_settings
@@ -115,22 +116,55 @@ def _print_report(report: BuildReport) -> None:
 @handles_errors
 def rs_build(
     out_dir: str = typer.Option(
-        ..., "--out", metavar="DIR", help="Directory for <rs-name>.conf files."
+        None,
+        "--out",
+        metavar="DIR",
+        help="Directory for <rs-name>.conf files [default: $IXP_HOME/rs].",
     ),
     rs: str = typer.Option(None, "--rs", help="Build only this route server."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Build and bird -p check every route server's BIRD configuration; publish all or none."""
+    """Build and bird -p check every route server's BIRD configuration; publish all or none.
+
+    Every build, published or not, is recorded (see ixp rs builds)."""
     # Path("") is the current directory: `--out "$DIR"` with DIR unset must not write there.
-    if not out_dir.strip():
+    if out_dir is not None and not out_dir.strip():
         raise ValidationError("out", out_dir, "must not be empty")
     settings = get_settings()
+    out = Path(out_dir) if out_dir is not None else history.default_out_dir(settings)
     with cli_session(settings) as session:
-        report = build(session, settings, Path(out_dir), rs_name=rs)
+        outcome = history.run_build(session, settings, out, rs_name=rs, actor=settings.actor)
+    if outcome.failure is not None:
+        raise outcome.failure
+    assert outcome.report is not None
     if as_json:
-        emit_json(report.to_dict())
+        emit_json(outcome.report.to_dict())
     else:
-        _print_report(report)
+        _print_report(outcome.report)
+
+
+_BUILD_COLUMNS = (
+    "id",
+    "started_at",
+    "actor",
+    "ok",
+    "route_servers",
+    "members",
+    "size_bytes",
+    "error",
+)
+
+
+@rs_app.command("builds")
+@handles_errors
+def rs_builds(
+    limit: int = typer.Option(20, "--limit", min=1, max=1000, help="How many, newest first."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List the recorded builds, newest first: who, when, published or why not."""
+    with cli_session() as session:
+        builds, total = history.list_builds(session, limit=limit, offset=0)
+    emit(as_json, builds, f"Builds ({len(builds)} of {total})", _BUILD_COLUMNS)
 
 
 def _parse_path(text: str | None) -> tuple[int, ...] | None:
