@@ -24,7 +24,7 @@ from ixp.validate import MAX_ASN
 
 router = APIRouter(prefix="/api/v1/members", tags=["members"])
 
-Asn = Annotated[int, Path(ge=0, le=MAX_ASN, description="The member's AS number.")]
+Asn = Annotated[int, Path(ge=1, le=MAX_ASN - 1, description="The member's AS number.")]
 
 
 @router.get("", summary="Members", responses=errors(404, 422))
@@ -32,7 +32,7 @@ def list_members(
     user: User,
     db: Db,
     status: Annotated[MemberStatus | None, Query(description="Only members in this state.")] = None,
-    asn: Annotated[int | None, Query(ge=0, le=MAX_ASN, description="Only this ASN.")] = None,
+    asn: Annotated[int | None, Query(ge=1, le=MAX_ASN - 1, description="Only this ASN.")] = None,
     route_server: Annotated[
         str | None, Query(description="Only members with a session on this route server.")
     ] = None,

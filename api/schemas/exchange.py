@@ -13,7 +13,7 @@ class NewRouteServer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: StrictStr = Field(description="Short name, e.g. rs1-isb (file and BIRD names).")
-    asn: StrictInt = Field(ge=1, le=MAX_ASN)
+    asn: StrictInt = Field(ge=1, le=MAX_ASN - 1)
     router_id: StrictStr = Field(description="BGP router id (an IPv4 address).")
     ipv4: StrictStr | None = Field(None, description="Address on the peering LAN.")
     ipv6: StrictStr | None = Field(None, description="Address on the peering LAN.")

@@ -38,7 +38,7 @@ class _Body(BaseModel):
 class NewMember(_Body):
     """A member to onboard, as ``ixp member add`` takes it."""
 
-    asn: StrictInt = Field(ge=1, le=MAX_ASN)
+    asn: StrictInt = Field(ge=1, le=MAX_ASN - 1)
     name: StrictStr
     max_prefix_v4: StrictInt = Field(ge=1, le=_INT32)
     max_prefix_v6: StrictInt = Field(ge=1, le=_INT32)
