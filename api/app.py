@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +25,7 @@ from api.headers import SecurityHeaders
 from api.routers import auth, builds, exchange, ixf, lg, members, monitor, registry, users
 from api.security import Sessions
 from ixp import db
-from ixp.errors import IxpError
+from ixp.errors import IxpError, ValidationError
 from ixp.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,15 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
         return problems.problem(500, "internal error")
 
 
+def _refuse_nul(request: Request) -> None:
+    """A NUL in a path or query parameter is one 422 for every route: no database takes it
+    (PostgreSQL refuses it even in a WHERE clause) and no name or filter contains one."""
+    given = [*request.path_params.items(), *request.query_params.multi_items()]
+    for name, value in given:
+        if "\x00" in value:
+            raise ValidationError(name, value, "contains a NUL character")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application for ``settings`` (the process settings when None).
 
@@ -112,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(_refuse_nul)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -317,11 +317,13 @@ def authenticate(
     was wrong) or ``RateLimited`` otherwise. A failure is recorded before it is reported."""
     now = now or utcnow()
     name = username if isinstance(username, str) else ""
-    key = name[:64]
+    # Failures are counted under the name tried; a name no account can have (NUL, any
+    # length, any character) under one shared key, so junk names cannot dodge the limit.
+    key = name if USERNAME.fullmatch(name) else "<invalid>"
     address = address[:64]
     _check_rate(session, key, address, settings, now)
     user = None
-    if USERNAME.fullmatch(name):
+    if key == name:
         user = session.scalar(
             select(User).options(joinedload(User.member)).where(User.username == name)
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import Db, Settings
-from api.schemas.monitor import problems
+from api.schemas.problem import errors
 from ixp import ixf
 from ixp.exchange import get_exchange
 
@@ -31,7 +31,7 @@ _DOCUMENT = {
     "/ixf/member-export.json",
     summary="IX-F member export",
     response_class=Response,
-    responses={200: _DOCUMENT, **problems(404, 503)},
+    responses={200: _DOCUMENT, **errors(404, 503)},
 )
 def member_export(db: Db, settings: Settings) -> Response:
     """The exchange, its route servers and its members in the Euro-IX IX-F JSON format."""

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from api.deps import Db, Principal, Settings, User, own_asn, scope_asn
 from api.pagination import DEFAULT_LIMIT, Limit, Offset, Page, page
-from api.schemas.monitor import ReachOverview, problems
+from api.schemas.monitor import ReachOverview
+from api.schemas.problem import errors
 from ixp.exchange import get_exchange, get_route_server
 from ixp.members import get_member
 from ixp.models import RouteServer
@@ -49,7 +50,7 @@ StateFilter = Annotated[
 ]
 History = Annotated[int, Query(ge=1, le=1000, description="How many past samples, newest first.")]
 
-_SIGNED_IN = problems(401, 404, 422, 503)
+_SIGNED_IN = errors(401, 404, 422, 503)
 
 
 def _member(db: Session, user: Principal, asn: int) -> int:
@@ -158,7 +159,7 @@ def list_alerts(
     return Page[AlertRow](items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/reach", summary="Domestic reachability", responses=problems(404, 422, 503))
+@router.get("/reach", summary="Domestic reachability", responses=errors(404, 422, 503))
 def reach_overview(db: Db, history: History = 10) -> ReachOverview:
     """How much of the country's address space and ASNs the exchange reaches, now and in
     recent samples. Public."""

@@ -139,3 +139,25 @@ def test_passwords_never_reach_the_audit_log_or_the_listing(
 
     entries = session.query(AuditEntry).filter(AuditEntry.entity == "user").all()
     assert entries and all(PASSWORD not in str(e.after) for e in entries)
+
+
+def test_junk_user_names_count_against_one_key_and_never_reach_the_database_raw(
+    client: TestClient, api_settings: Settings
+) -> None:
+    for index in range(api_settings.web_login_max_failures_account):
+        name = f"x\x00{index}" if index % 2 else f"Bad Näme {index}"
+        response = client.post("/api/v1/auth/login", json={"username": name, "password": "p" * 10})
+        assert response.status_code == 401
+    limited = client.post("/api/v1/auth/login", json={"username": "\x00", "password": "p" * 10})
+    assert limited.status_code == 429
+    assert client.post(
+        "/api/v1/auth/login", json={"username": "alpha", "password": PASSWORD}
+    ).is_success
+
+
+def test_nul_in_any_path_or_query_parameter_is_one_422(client: TestClient, world: World) -> None:
+    operator = world.callers["operator"]
+    for url in ("/api/v1/sessions?state=up%00", "/api/v1/members?q=a%00b", "/lg/rs1%00/status"):
+        response = client.get(url, headers=operator)
+        assert response.status_code == 422, url
+        assert response.json()["errors"][0]["reason"] == "contains a NUL character"
