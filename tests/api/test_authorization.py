@@ -1,0 +1,189 @@
+"""The authorization matrix: every route of the app, under every role, with the status it
+must answer.
+
+The routes come from the app's own route table (``api.app.ROUTERS``), so a route
+added without an entry here fails ``test_every_route_has_an_entry``. Each route
+runs on a fresh exchange, called in the order anonymous, member B, member A,
+operator: refusals come first and change nothing, so each call sees the data as
+set up. Every path parameter names member A's data (or something member B does
+not own), which is what member B must never see: it gets 404, exactly as for
+something that does not exist. An operator-only action is 403 for any member
+user, whichever member it names. BIRD is not running here, so routes that read it
+answer 503 to whoever passes the access check; the live tests cover their data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from api.app import ROUTERS
+from ixp import accounts
+from ixp.exchange import get_exchange
+from ixp.models import BuildRecord
+from tests.api.conftest import MEMBER_A, PASSWORD, World
+
+ROLES = ("anonymous", "member_b", "member_a", "operator")
+
+
+@dataclass(frozen=True)
+class Access:
+    """The status each role gets; ``body`` is sent with the request (JSON)."""
+
+    anonymous: int
+    member_b: int
+    member_a: int
+    operator: int
+    body: dict[str, Any] | None = None
+
+    def of(self, role: str) -> int:
+        status: int = getattr(self, role)
+        return status
+
+
+def everyone(status: int, body: dict[str, Any] | None = None) -> Access:
+    return Access(status, status, status, status, body)
+
+
+def signed_in(status: int = 200, body: dict[str, Any] | None = None) -> Access:
+    return Access(401, status, status, status, body)
+
+
+def operators(status: int = 200, body: dict[str, Any] | None = None) -> Access:
+    return Access(401, 403, 403, status, body)
+
+
+def member_a(status: int = 200, body: dict[str, Any] | None = None) -> Access:
+    """A's own data: A and operators see it, B gets 404 as if it did not exist."""
+    return Access(401, 404, status, status, body)
+
+
+NEW_MEMBER = {
+    "asn": 38193,
+    "name": "Nayatel",
+    "max_prefix_v4": 100,
+    "max_prefix_v6": 20,
+    "auto_ip": True,
+}
+NEW_RS = {"name": "rs3-lhr", "asn": 38195, "router_id": "185.1.10.3", "ipv4": "185.1.10.3"}
+NEW_USER = {"username": "charlie", "password": PASSWORD, "role": "operator"}
+BIRD_DOWN = signed_in(503)
+
+MATRIX: dict[tuple[str, str], Access] = {
+    ("POST", "/api/v1/auth/login"): everyone(200, {"username": "alpha", "password": PASSWORD}),
+    ("POST", "/api/v1/auth/logout"): everyone(204),
+    ("GET", "/api/v1/auth/me"): signed_in(),
+    ("GET", "/api/v1/tokens"): signed_in(),
+    ("POST", "/api/v1/tokens"): signed_in(201, {"name": "nms"}),
+    ("DELETE", "/api/v1/tokens/{token_id}"): member_a(),
+    ("GET", "/api/v1/users"): operators(),
+    ("POST", "/api/v1/users"): operators(201, NEW_USER),
+    ("DELETE", "/api/v1/users/{username}"): operators(),
+    ("PUT", "/api/v1/users/{username}/password"): operators(200, {"password": "x" * 12}),
+    ("GET", "/api/v1/exchange"): signed_in(),
+    ("GET", "/api/v1/exchange/lans"): signed_in(),
+    ("GET", "/api/v1/route-servers"): signed_in(),
+    ("GET", "/api/v1/route-servers/{name}"): signed_in(),
+    ("POST", "/api/v1/route-servers"): operators(201, NEW_RS),
+    ("GET", "/api/v1/members"): signed_in(),
+    ("GET", "/api/v1/members/{asn}"): member_a(),
+    ("POST", "/api/v1/members"): operators(201, NEW_MEMBER),
+    ("PATCH", "/api/v1/members/{asn}"): member_a(200, {"noc_phone": "+92 51 1234567"}),
+    ("POST", "/api/v1/members/{asn}/suspend"): operators(),
+    ("DELETE", "/api/v1/members/{asn}"): operators(),
+    ("GET", "/api/v1/members/{asn}/irr"): member_a(),
+    ("GET", "/api/v1/members/{asn}/irr/prefixes"): member_a(),
+    ("POST", "/api/v1/members/{asn}/irr/approve"): operators(404),
+    ("GET", "/api/v1/members/{asn}/rpki"): member_a(),
+    ("GET", "/api/v1/rpki"): signed_in(),
+    ("POST", "/api/v1/builds"): operators(201, {}),
+    ("GET", "/api/v1/builds"): signed_in(),
+    ("GET", "/api/v1/builds/{build_id}"): signed_in(),
+    ("GET", "/api/v1/sessions"): signed_in(),
+    ("GET", "/api/v1/members/{asn}/sessions"): member_a(),
+    ("GET", "/api/v1/members/{asn}/routes"): member_a(503),
+    ("GET", "/api/v1/events"): signed_in(),
+    ("GET", "/api/v1/alerts"): signed_in(),
+    ("GET", "/api/v1/reach"): everyone(200),
+    ("GET", "/api/v1/reach/members"): signed_in(),
+    ("GET", "/api/v1/members/{asn}/reach"): member_a(),
+    ("GET", "/ixf/member-export.json"): everyone(200),
+    ("GET", "/lg/"): signed_in(),
+    ("GET", "/lg/{rs}/status"): BIRD_DOWN,
+    ("GET", "/lg/{rs}/protocols"): BIRD_DOWN,
+    ("GET", "/lg/{rs}/protocols/bgp"): BIRD_DOWN,
+    ("GET", "/lg/{rs}/protocols/short"): BIRD_DOWN,
+    ("GET", "/lg/{rs}/routes/protocol/{protocol}"): BIRD_DOWN,
+    ("GET", "/lg/{rs}/routes/filtered/{protocol}"): BIRD_DOWN,
+    ("GET", "/lg/{rs}/routes/noexport/{protocol}"): BIRD_DOWN,
+    ("GET", "/lg/{rs}/routes/table/{table}"): BIRD_DOWN,
+    ("GET", "/lg/{rs}/routes/table/{table}/filtered"): BIRD_DOWN,
+    ("GET", "/lg/{rs}/routes/prefix"): BIRD_DOWN,
+}
+
+# Query strings a route needs to be called at all.
+QUERIES = {"/lg/{rs}/routes/prefix": "?prefix=185.1.10.0/24"}
+
+
+def routes() -> list[tuple[str, str]]:
+    """Every (method, path) the app serves, from its route table."""
+    return sorted(
+        (method, route.path)
+        for module in ROUTERS
+        for route in module.router.routes
+        for method in getattr(route, "methods", ()) - {"HEAD"}
+    )
+
+
+def test_every_route_has_an_entry() -> None:
+    served = set(routes())
+    assert served - MATRIX.keys() == set(), "routes without an authorization entry"
+    assert MATRIX.keys() - served == set(), "entries for routes the app no longer has"
+
+
+def _a_build(session: Session) -> int:
+    """A recorded build to read (building needs BIRD; reading a record does not)."""
+    record = BuildRecord(exchange_id=get_exchange(session).id, actor="test", ok=True, report={})
+    session.add(record)
+    session.commit()
+    return record.id
+
+
+def _url(path: str, session: Session) -> str:
+    """``path`` with its parameters naming member A's data (or the route server rs1-isb)."""
+    alpha = accounts.get_user(session, "alpha")
+    spare = accounts.create_token(session, alpha, "spare", actor="test")
+    values = {
+        "asn": str(MEMBER_A),
+        "token_id": str(spare.token.id),
+        "username": "bravo",
+        "name": "rs1-isb",
+        "rs": "rs1-isb",
+        "protocol": "AS58421_1",
+        "table": "master4",
+    }
+    if "{build_id}" in path:
+        values["build_id"] = str(_a_build(session))
+    url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+    return url + QUERIES.get(path, "")
+
+
+@pytest.mark.parametrize(("method", "path"), routes(), ids=[f"{m} {p}" for m, p in routes()])
+def test_route_answers_each_role_as_the_matrix_says(
+    client: TestClient, world: World, session: Session, method: str, path: str
+) -> None:
+    access = MATRIX[(method, path)]
+    url = _url(path, session)
+    answers = {}
+    for role in ROLES:
+        client.cookies.clear()
+        response = client.request(method, url, headers=world.callers[role], json=access.body)
+        answers[role] = response.status_code
+        if response.status_code >= 400:
+            assert response.headers["content-type"] == "application/problem+json", role
+    assert answers == {role: access.of(role) for role in ROLES}
