@@ -58,7 +58,7 @@ demo: system-deps venv
 	fi
 	$(BIN)/ixp demo logins
 	@echo "Web API: http://127.0.0.1:$${IXP_WEB_PORT:-8080}/api/v1/docs  looking glass: /lg/  (Ctrl-C stops it)"
-	$(BIN)/ixp serve
+	@if [ "$$(id -u)" = 0 ]; then $(BIN)/ixp serve --lab; else $(BIN)/ixp serve; fi
 
 clean:
 	rm -rf $(VENV) var

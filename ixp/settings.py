@@ -85,6 +85,11 @@ class Settings(BaseSettings):
 
     bird_path: str = "bird"
     bird_timeout_seconds: float = 120.0
+    bird_sockets: dict[str, str] = Field(
+        default={},
+        description="BIRD control sockets by route-server name, in place of the stored paths "
+        "(the lab; a looking-glass host that reaches BIRD through a forwarded socket).",
+    )
 
     lab_exabgp_path: str | None = Field(
         default=None, description="ExaBGP binary for the lab; None: this Python's exabgp module."

@@ -50,8 +50,8 @@ def _glass(request: Request, settings: Settings) -> LookingGlass:
     return glass
 
 
-def _target(rs: str, db: Db) -> Target:
-    return lg.target(db, rs)
+def _target(rs: str, db: Db, settings: Settings) -> Target:
+    return lg.target(db, rs, settings.bird_sockets)
 
 
 Glass = Annotated[LookingGlass, Depends(_glass)]

@@ -118,7 +118,11 @@ def member_routes(
     exchange = get_exchange(db)
     targets = [get_route_server(db, rs, exchange)] if rs is not None else exchange.route_servers
     rows = routes.member_routes(
-        targets, number, filtered=filtered, timeout=settings.bird_timeout_seconds
+        targets,
+        number,
+        filtered=filtered,
+        timeout=settings.bird_timeout_seconds,
+        sockets=settings.bird_sockets,
     )
     return page(rows, limit, offset)
 

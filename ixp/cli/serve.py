@@ -6,10 +6,14 @@ the other way round: uvicorn is given the factory's import path.
 
 from __future__ import annotations
 
+import json
+import os
+
 import typer
 
 from ixp.accounts import secret_key
 from ixp.cli.common import checked_settings, handles_errors, say
+from ixp.lab.monitoring import lab_sockets
 
 APP_FACTORY = "api.app:create_app"
 
@@ -21,12 +25,19 @@ def serve_command(
     workers: int | None = typer.Option(
         None, "--workers", min=1, max=64, help="Worker processes (web_workers)."
     ),
+    lab: bool = typer.Option(
+        False, "--lab", help="Read BIRD of the running lab's route servers ('ixp lab up')."
+    ),
 ) -> None:
     """Serve the REST API (/api/v1), the IX-F export and the looking glass (/lg/)."""
     import uvicorn
 
     settings = checked_settings()
     secret_key(settings)  # a production server without its own key stops here, not per worker
+    if lab:
+        # The workers are new processes that read their settings anew: the lab's sockets
+        # reach them as the bird_sockets setting, through the environment they inherit.
+        os.environ["IXP_BIRD_SOCKETS"] = json.dumps(lab_sockets(settings))
     host = host or settings.web_host
     port = port or settings.web_port
     say(f"serving on http://{host}:{port}/ (API: /api/v1, docs: /api/v1/docs)")

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,10 +61,11 @@ class Target:
     socket: str
 
 
-def target(session: Session, name: str) -> Target:
-    """The route server ``name`` of the exchange (``NotFound`` if there is none)."""
+def target(session: Session, name: str, sockets: Mapping[str, str]) -> Target:
+    """The route server ``name`` of the exchange (``NotFound`` if there is none), reached
+    through ``sockets[name]`` when given there (``settings.bird_sockets``)."""
     rs = exchange.get_route_server(session, name)
-    return Target(rs.name, rs.control_socket)
+    return Target(rs.name, sockets.get(rs.name, rs.control_socket))
 
 
 def route_servers(session: Session) -> list[dict[str, Any]]:

@@ -10,10 +10,13 @@ same socket.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -25,6 +28,7 @@ from ixp.lab.lab import Lab
 from ixp.lab.member import Route
 from ixp.monitor.routes import reject_codes
 from ixp.rs.codes import RejectCode
+from tests.api.test_serve import free_port, serving
 from tests.lab.exchange import (
     ALPHA,
     BRAVO,
@@ -166,3 +170,32 @@ def test_noexport_and_prefix_lookups_answer_on_live_sessions(live: Live) -> None
     found = live.get("routes/prefix", prefix="45.64.1.1")["routes"]
     assert {r["network"] for r in found} == {"45.64.0.0/20"}
     assert served(found) == expected(bird_routes(live, "for 45.64.1.1"))
+
+
+def test_ixp_serve_lab_reads_the_labs_route_servers(live: Live, tmp_path: Path) -> None:
+    """``ixp serve --lab`` (as ``make demo`` runs it): the stored control socket is a
+    route server's path, the lab's sockets reach the workers as ``bird_sockets``."""
+    settings = live.client.app.state.settings
+    engine = db.engine_from_settings(settings)
+    with db.session_factory(engine)() as session:
+        rs = get_route_server(session, RS_NAME)
+        lab_socket, rs.control_socket = rs.control_socket, "/run/bird/not-here.ctl"
+        session.commit()
+    port = free_port()
+    env = {
+        **os.environ,
+        "IXP_HOME": str(settings.home),
+        "IXP_DATABASE_URL": settings.effective_database_url,
+        "IXP_WEB_ENVIRONMENT": "development",
+        "IXP_WEB_LG_PUBLIC": "true",
+    }
+    try:
+        with serving(["--port", str(port), "--lab"], env) as base:
+            answer = httpx.get(f"{base}/lg/{RS_NAME}/protocols/bgp", timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert set(answer.json()["protocols"]) == set(bgp_sessions(live))
+    finally:
+        with db.session_factory(engine)() as session:
+            get_route_server(session, RS_NAME).control_socket = lab_socket
+            session.commit()
+        engine.dispose()

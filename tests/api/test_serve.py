@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 
@@ -19,11 +21,43 @@ from tests.cli import run
 IXP = str(Path(sys.executable).with_name("ixp"))
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port nothing listens on (at the moment of asking)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+@contextmanager
+def serving(arguments: list[str], env: dict[str, str]) -> Iterator[str]:
+    """``ixp serve ARGUMENTS`` running until the block ends; yields its base URL once the
+    app answers. Its output is checked for the address and against leaking secrets."""
+    port = arguments[arguments.index("--port") + 1]
+    server = subprocess.Popen(
+        [IXP, "serve", *arguments],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/api/v1/openapi.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[0]
+                assert time.monotonic() < deadline, "ixp serve did not answer within 30 s"
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert f"serving on {base}/" in output
+    assert env.get("IXP_WEB_SECRET_KEY", "never printed") not in output
 
 
 def test_serve_refuses_production_without_a_secret_key(cli: CliRunner) -> None:
@@ -34,40 +68,20 @@ def test_serve_refuses_production_without_a_secret_key(cli: CliRunner) -> None:
 
 
 def test_serve_runs_the_app_with_two_workers(database_url: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "IXP_DATABASE_URL": database_url,
         "IXP_HOME": str(tmp_path),
         "IXP_WEB_SECRET_KEY": "k" * 40,
     }
-    server = subprocess.Popen(
-        [IXP, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.communicate()[0]
-                assert time.monotonic() < deadline, "ixp serve did not answer within 30 s"
-                time.sleep(0.2)
-        assert response.status_code == 200
-        assert response.json()["info"]["title"] == "ixp"
-        anonymous = httpx.get(f"http://127.0.0.1:{port}/api/v1/auth/me", timeout=5)
-        assert anonymous.status_code == 401
-        assert anonymous.headers["content-type"] == "application/problem+json"
-    finally:
-        server.terminate()
-        output = server.communicate(timeout=30)[0]
-    assert f"serving on http://127.0.0.1:{port}/" in output
-    assert "k" * 40 not in output
+    with serving(["--port", str(port), "--workers", "2"], env) as base:
+        schema = httpx.get(f"{base}/api/v1/openapi.json", timeout=5)
+        anonymous = httpx.get(f"{base}/api/v1/auth/me", timeout=5)
+    assert schema.status_code == 200
+    assert schema.json()["info"]["title"] == "ixp"
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
 
 
 def test_systemd_unit_runs_ixp_serve_behind_a_proxy() -> None:
