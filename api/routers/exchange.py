@@ -4,11 +4,12 @@ IX-F export instead."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from api.deps import Db, Operator, Settings, User
+from api.deps import Db, Operator, Principal, Settings, User
 from api.schemas.exchange import NewRouteServer
 from api.schemas.problem import errors
 from ixp import exchange
@@ -17,6 +18,14 @@ from ixp.exchange import ExchangeView, PeeringLanView, RouteServerView
 router = APIRouter(prefix="/api/v1", tags=["exchange"])
 
 RsName = Annotated[str, Path(max_length=64, description="The route server's name.")]
+
+
+def _as_seen_by(user: Principal, view: RouteServerView) -> RouteServerView:
+    """Where a route server is managed from (its host, BIRD's socket) is for operators:
+    members see what they peer with."""
+    if user.is_operator:
+        return view
+    return dataclasses.replace(view, mgmt_host=None, control_socket=None)
 
 
 @router.get("/exchange", summary="The exchange", responses=errors(404, 422))
@@ -33,14 +42,14 @@ def list_lans(user: User, db: Db) -> list[PeeringLanView]:
 
 @router.get("/route-servers", summary="Route servers", responses=errors(404, 422))
 def list_route_servers(user: User, db: Db) -> list[RouteServerView]:
-    """The route servers by name."""
-    return exchange.list_route_servers(db)
+    """The route servers by name (management details for operators only)."""
+    return [_as_seen_by(user, view) for view in exchange.list_route_servers(db)]
 
 
 @router.get("/route-servers/{name}", summary="One route server", responses=errors(404, 422))
 def show_route_server(name: RsName, user: User, db: Db) -> RouteServerView:
-    """One route server."""
-    return exchange.show_route_server(db, name)
+    """One route server (management details for operators only)."""
+    return _as_seen_by(user, exchange.show_route_server(db, name))
 
 
 @router.post(
