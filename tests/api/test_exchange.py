@@ -98,7 +98,7 @@ def test_only_operators_see_where_route_servers_are_managed(
         role: client.get("/api/v1/route-servers/rs1-isb", headers=world.callers[role]).json()
         for role in ("member_a", "operator")
     }
-    assert seen["operator"]["control_socket"] == "/run/bird/bird.ctl"
+    assert seen["operator"]["control_socket"] == "/run/bird/rs1-isb.ctl"
     assert seen["member_a"]["control_socket"] is None and seen["member_a"]["mgmt_host"] is None
     listed = client.get("/api/v1/route-servers", headers=world.callers["member_a"]).json()
     assert {rs["control_socket"] for rs in listed} == {None}
