@@ -154,12 +154,13 @@ def _a_build(session: Session) -> int:
     return record.id
 
 
-def _url(path: str, session: Session) -> str:
-    """``path`` with its parameters naming member A's data (or the route server rs1-isb)."""
+def url_for(path: str, session: Session, *, asn: int = MEMBER_A, build: int | None = None) -> str:
+    """``path`` with its parameters naming member ``asn``'s data (by default A's), the
+    route server rs1-isb, and ``build`` (by default a new record)."""
     alpha = accounts.get_user(session, "alpha")
     spare = accounts.create_token(session, alpha, "spare", actor="test")
     values = {
-        "asn": str(MEMBER_A),
+        "asn": str(asn),
         "token_id": str(spare.token.id),
         "username": "bravo",
         "name": "rs1-isb",
@@ -168,7 +169,7 @@ def _url(path: str, session: Session) -> str:
         "table": "master4",
     }
     if "{build_id}" in path:
-        values["build_id"] = str(_a_build(session))
+        values["build_id"] = str(build or _a_build(session))
     url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
     return url + QUERIES.get(path, "")
 
@@ -178,7 +179,7 @@ def test_route_answers_each_role_as_the_matrix_says(
     client: TestClient, world: World, session: Session, method: str, path: str
 ) -> None:
     access = MATRIX[(method, path)]
-    url = _url(path, session)
+    url = url_for(path, session)
     answers = {}
     for role in ROLES:
         client.cookies.clear()
