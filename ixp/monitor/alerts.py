@@ -17,7 +17,7 @@ import logging
 import smtplib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TypeVarTuple
 
@@ -348,12 +348,6 @@ def alert_count(
 ) -> int:
     """How many alerts ``alert_list`` would list with the same filters and no limit."""
     return session.scalar(_alert_filter(select(func.count(Alert.id)), status, asn)) or 0
-
-
-def alert_rows(session: Session, *, include_closed: bool = False) -> list[dict[str, object]]:
-    """``alert_list`` as mappings, the shape the Prometheus gauges read their labels from."""
-    status = AlertStatus.all if include_closed else AlertStatus.open
-    return [asdict(row) for row in alert_list(session, status)]
 
 
 def notify(session: Session, alerts: Sequence[Alert], settings: Settings, now: dt.datetime) -> int:

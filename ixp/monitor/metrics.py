@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from ixp.monitor.alerts import AlertRow
 from ixp.monitor.collector import Collector
 from ixp.monitor.reach import Reach
 from ixp.monitor.sessions import SessionSample
@@ -121,12 +121,12 @@ class MonitorMetrics:
         self.malformed.labels(route_server).set(ingest.malformed)
         self.apply_errors.labels(route_server).set(ingest.apply_errors)
 
-    def set_alerts(self, rows: Iterable[dict[str, Any]]) -> None:
+    def set_alerts(self, rows: Iterable[AlertRow]) -> None:
         """Replace the alert gauges with the open alerts."""
         self.alerts.clear()
         for row in rows:
             self.alerts.labels(
-                row["rule"], row["severity"], row["route_server"] or "", str(row["asn"] or "")
+                row.rule, row.severity, row.route_server or "", str(row.asn or "")
             ).set(1)
 
     def set_reach(self, reaches: Iterable[Reach]) -> None:

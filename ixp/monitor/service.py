@@ -171,7 +171,7 @@ class Monitor:
             session.commit()
             alerts.notify(session, result.opened, self.settings, now)
             session.commit()
-            self.metrics.set_alerts(alerts.alert_rows(session))
+            self.metrics.set_alerts(alerts.alert_list(session))
         self.metrics.checks.inc()
         self._collector_metrics()
         return result

@@ -124,8 +124,8 @@ def test_alerts_open_update_and_close(session: Session) -> None:
     alerts.sync_alerts(session, [], later)
     session.commit()
     assert session.scalars(select(Alert)).one().closed_at == later
-    assert alerts.alert_rows(session) == []
-    assert len(alerts.alert_rows(session, include_closed=True)) == 1
+    assert alerts.alert_list(session) == []
+    assert len(alerts.alert_list(session, alerts.AlertStatus.all)) == 1
 
 
 def test_no_mail_without_smtp(session: Session, settings: Settings) -> None:
