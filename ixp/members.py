@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ixp import addressing, audit, validate
@@ -347,6 +347,28 @@ def show_members(
     """The members of the exchange by ASN (optionally of one status, or matching ``where``),
     as views."""
     return [MemberView.of(m) for m in list_members(session, exchange, status=status, where=where)]
+
+
+def member_page(
+    session: Session,
+    where: MemberFilter,
+    *,
+    limit: int,
+    offset: int,
+    exchange: Exchange | None = None,
+) -> tuple[list[MemberView], int]:
+    """One page of ``show_members`` (by ASN) and how many members match in all.
+
+    The page is cut in the database: a request for 100 of 1,000 members loads 100,
+    in a fixed number of queries.
+    """
+    exchange = exchange or get_exchange(session)
+    members = select(Member).where(Member.exchange_id == exchange.id)
+    matching = _filtered(session, members, exchange, where).with_only_columns(Member.id)
+    total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    query = _member_query(exchange).where(Member.id.in_(matching))
+    chosen = session.scalars(query.order_by(Member.asn).limit(limit).offset(offset))
+    return [MemberView.of(m) for m in chosen], total
 
 
 def _check_mac_free(session: Session, mac: str, owner: Member | None) -> None:

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from api import problems
 from api.deps import Db, Operator, Settings, User, own_asn, scope_asn
-from api.pagination import Limit, Offset, Page, page
+from api.pagination import Limit, Offset, Page
 from api.schemas.members import MEMBER_EDITABLE, MemberChanges, NewMember
 from api.schemas.problem import errors
 from ixp import members
@@ -44,7 +44,8 @@ def list_members(
 ) -> Page[MemberView]:
     """The exchange's members by ASN; a member's users see only their own."""
     where = MemberFilter(status=status, asn=scope_asn(user, asn), route_server=route_server, name=q)
-    return page(members.show_members(db, where=where), limit, offset)
+    items, total = members.member_page(db, where, limit=limit, offset=offset)
+    return Page[MemberView](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{asn}", summary="One member", responses=errors(404, 422))
