@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import pytest
 from fastapi.testclient import TestClient
@@ -161,3 +162,18 @@ def test_nul_in_any_path_or_query_parameter_is_one_422(client: TestClient, world
         response = client.get(url, headers=operator)
         assert response.status_code == 422, url
         assert response.json()["errors"][0]["reason"] == "contains a NUL character"
+
+
+def test_passwords_and_tokens_never_reach_the_logs(
+    client: TestClient, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client.post("/api/v1/auth/login", json={"username": "alpha", "password": "wrong password!"})
+    csrf = login(client, "alpha")
+    made = client.post("/api/v1/tokens", json={"name": "nms"}, headers={"X-CSRF-Token": csrf})
+    secret = made.json()["secret"]
+    client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {secret}"})
+    client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {secret}x"})
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    for secret_text in (PASSWORD, "wrong password!", secret.split("_", 2)[2], csrf):
+        assert secret_text not in logged
