@@ -77,6 +77,12 @@ def test_extended_communities_are_kept_as_birds_three_parts() -> None:
 def test_route_change_stats_are_read_per_channel_without_the_columns_bird_leaves_empty() -> None:
     (protocol,) = parse_protocols(lines(PROTOCOL_DETAIL))
     assert protocol.channels["ipv4"].route_changes == {
-        "import_updates": {"received": 2, "rejected": 0, "filtered": 2, "ignored": 0, "accepted": 0},
+        "import_updates": {
+            "received": 2,
+            "rejected": 0,
+            "filtered": 2,
+            "ignored": 0,
+            "accepted": 0,
+        },
         "import_withdraws": {"received": 0, "rejected": 0, "ignored": 2, "accepted": 0},
     }
