@@ -5,6 +5,7 @@ from ixp.models.audit import AuditEntry
 from ixp.models.base import Base
 from ixp.models.exchange import Exchange, PeeringLan, Port, RouteServer, Site, Switch
 from ixp.models.irr import IrrDataState, IrrPrefixData
+from ixp.models.macreview import MacProposal, MacProposalStatus
 from ixp.models.member import (
     Connection,
     LanAddress,
@@ -30,6 +31,8 @@ __all__ = [
     "LanAddress",
     "LoginFailure",
     "MacAddress",
+    "MacProposal",
+    "MacProposalStatus",
     "MaxPrefixAction",
     "Member",
     "MemberStatus",
