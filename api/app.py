@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from api import problems
 from api.deps import CsrfRefused, Forbidden
 from api.headers import SecurityHeaders
-from api.routers import auth, builds, exchange, ixf, lg, members, monitor, registry, users
+from api.routers import auth, builds, exchange, ixf, lg, macs, members, monitor, registry, users
 from api.security import Sessions
 from ixp import db
 from ixp.errors import IxpError, ValidationError
@@ -30,7 +30,7 @@ from ixp.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (auth, users, exchange, members, registry, builds, monitor, ixf, lg)
+ROUTERS = (auth, users, exchange, members, macs, registry, builds, monitor, ixf, lg)
 
 
 def _field(location: tuple[object, ...]) -> str:

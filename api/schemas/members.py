@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from ixp.macreview import REASON_MAX_LENGTH
 from ixp.models import MaxPrefixAction, MemberStatus
 from ixp.validate import MAX_ASN
 
@@ -104,3 +105,16 @@ class MemberChanges(_Body):
 
 # What a member's own users may change about their member.
 MEMBER_EDITABLE = frozenset({"noc_email", "noc_phone", "peering_email", "url"})
+
+
+class MacProposalBody(_Body):
+    """A member's whole new list of router MACs, for an operator to review; any notation
+    ``ixp member set --mac`` takes."""
+
+    macs: list[StrictStr] = Field(max_length=64)
+
+
+class MacRejection(_Body):
+    """Why an operator refuses a proposed MAC list; the member reads it."""
+
+    reason: StrictStr = Field(min_length=1, max_length=REASON_MAX_LENGTH)

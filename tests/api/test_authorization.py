@@ -72,6 +72,7 @@ NEW_MEMBER = {
 }
 NEW_RS = {"name": "rs3-lhr", "asn": 38195, "router_id": "185.1.10.3", "ipv4": "185.1.10.3"}
 NEW_USER = {"username": "charlie", "password": PASSWORD, "role": "operator"}
+NEW_MACS = {"macs": ["02:00:00:00:01:21"]}
 BIRD_DOWN = signed_in(503)
 
 MATRIX: dict[tuple[str, str], Access] = {
@@ -96,6 +97,11 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("PATCH", "/api/v1/members/{asn}"): member_a(200, {"noc_phone": "+92 51 1234567"}),
     ("POST", "/api/v1/members/{asn}/suspend"): operators(),
     ("DELETE", "/api/v1/members/{asn}"): operators(),
+    ("POST", "/api/v1/members/{asn}/macs/proposal"): member_a(201, NEW_MACS),
+    ("GET", "/api/v1/members/{asn}/macs/proposal"): member_a(404),
+    ("POST", "/api/v1/members/{asn}/macs/proposal/approve"): operators(404),
+    ("POST", "/api/v1/members/{asn}/macs/proposal/reject"): operators(404, {"reason": "no"}),
+    ("GET", "/api/v1/mac-proposals"): signed_in(),
     ("GET", "/api/v1/members/{asn}/irr"): member_a(),
     ("GET", "/api/v1/members/{asn}/irr/prefixes"): member_a(),
     ("POST", "/api/v1/members/{asn}/irr/approve"): operators(404),
