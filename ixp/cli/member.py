@@ -2,7 +2,8 @@
 
 Every command that names one member prints that member (``--json``: one object
 of ``MemberView``'s fields, the same for add, show, set, suspend and remove);
-``member list --json`` prints a list of them.
+``member list --json`` prints a list of them. ``member macs approve|reject``
+print the decided proposal (``MacProposalView``), ``member macs pending`` a list.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import sys
 
 import typer
 
+from ixp import macreview
 from ixp import members as service
 from ixp.cli.common import JsonOption, cli_session, emit, handles_errors, printable_lines
+from ixp.models import MacProposalStatus
 from ixp.rs.snippets import PLATFORMS, member_snippet
 from ixp.settings import get_settings
 
@@ -22,6 +25,14 @@ member_app = typer.Typer(
 )
 
 _COLUMNS = ("asn", "name", "status", "as_set_v4", "ipv4", "ipv6", "max_prefix_v4", "max_prefix_v6")
+
+macs_app = typer.Typer(
+    help="Router MACs members proposed: list what waits, approve or reject.",
+    no_args_is_help=True,
+)
+member_app.add_typer(macs_app, name="macs")
+
+_PROPOSAL_COLUMNS = ("asn", "name", "status", "in_use", "macs", "proposed_by", "proposed_at")
 
 
 def _sessions(member: service.MemberView) -> str:
@@ -204,3 +215,39 @@ def member_snippet_command(
     """Print the member's router configuration for its sessions with the route servers."""
     with cli_session() as session:
         sys.stdout.write(printable_lines(member_snippet(session, asn, platform)))
+
+
+@macs_app.command("pending")
+@handles_errors
+def macs_pending(as_json: bool = JsonOption) -> None:
+    """Proposed MAC lists waiting for review, oldest first, beside the MACs in use."""
+    with cli_session() as session:
+        pending, _ = macreview.proposal_page(session, status=MacProposalStatus.open)
+    emit(as_json, pending, "MAC changes waiting for review", _PROPOSAL_COLUMNS)
+
+
+@macs_app.command("approve")
+@handles_errors
+def macs_approve(
+    asn: str = typer.Argument(..., help="ASN of the member whose proposal to apply."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Apply the member's proposed MACs, checked again: a MAC taken since changes nothing."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        proposal = macreview.approve(session, asn, actor=settings.actor)
+    emit(as_json, proposal, "MAC change approved", _PROPOSAL_COLUMNS)
+
+
+@macs_app.command("reject")
+@handles_errors
+def macs_reject(
+    asn: str = typer.Argument(..., help="ASN of the member whose proposal to refuse."),
+    reason: str = typer.Option(..., help="Why, for the member to read."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Refuse the member's proposed MACs; its MACs stay as they are."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        proposal = macreview.reject(session, asn, reason, actor=settings.actor)
+    emit(as_json, proposal, "MAC change rejected", (*_PROPOSAL_COLUMNS[:5], "reason"))
