@@ -170,7 +170,7 @@ def propose(
 def _get_open(session: Session, member: Member) -> MacProposal:
     proposal = _open_of(session, member)
     if proposal is None:
-        raise NotFound(f"AS{member.asn} has no MAC change waiting for review", field="proposal")
+        raise NotFound(f"AS{member.asn} has no MAC change waiting for review")
     return proposal
 
 
