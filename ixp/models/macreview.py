@@ -33,9 +33,7 @@ class MacProposal(Base):
     __tablename__ = "mac_proposals"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), index=True
-    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     # The member's id while the proposal is open, NULL once it is decided or replaced:
     # unique, so the database itself keeps one open proposal per member, against a
     # concurrent proposer too. (NULLs never collide on SQLite or PostgreSQL; a partial
