@@ -8,6 +8,7 @@ hand and know it sees everything.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -202,6 +203,15 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def pass_to_children(**values: Any) -> None:
+    """Settings for processes this one starts from now on (uvicorn's workers), which read
+    their settings anew: the environment they inherit is the only way in. Values that are
+    not text go as JSON, as pydantic-settings reads them."""
+    for name, value in values.items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        os.environ[f"IXP_{name.upper()}"] = text
 
 
 def settings_with(**overrides: Any) -> Settings:

@@ -6,14 +6,12 @@ the other way round: uvicorn is given the factory's import path.
 
 from __future__ import annotations
 
-import json
-import os
-
 import typer
 
 from ixp.accounts import secret_key
 from ixp.cli.common import checked_settings, handles_errors, say
 from ixp.lab.monitoring import lab_sockets
+from ixp.settings import pass_to_children
 
 APP_FACTORY = "api.app:create_app"
 
@@ -35,9 +33,7 @@ def serve_command(
     settings = checked_settings()
     secret_key(settings)  # a production server without its own key stops here, not per worker
     if lab:
-        # The workers are new processes that read their settings anew: the lab's sockets
-        # reach them as the bird_sockets setting, through the environment they inherit.
-        os.environ["IXP_BIRD_SOCKETS"] = json.dumps(lab_sockets(settings))
+        pass_to_children(bird_sockets=lab_sockets(settings))
     host = host or settings.web_host
     port = port or settings.web_port
     say(f"serving on http://{host}:{port}/ (API: /api/v1, docs: /api/v1/docs)")

@@ -78,9 +78,7 @@ def test_sessions_are_established(lab: tuple[Lab, list[RouteRow]]) -> None:
 
 
 @pytest.mark.parametrize("prefix", BRAVO_ROUTE)
-def test_it_receives_the_other_members_routes(
-    lab: tuple[Lab, list[RouteRow]], prefix: str
-) -> None:
+def test_it_receives_the_other_members_routes(lab: tuple[Lab, list[RouteRow]], prefix: str) -> None:
     assert [r.as_path for r in routes_of(lab[0], ECHO, prefix)] == [(BRAVO,)]
 
 
