@@ -768,17 +768,18 @@ def main() -> None:
             print(f"\nweb_lg_cache_seconds {settings.web_lg_cache_seconds:g}")
             for name in args.only or chosen:
                 endpoint = chosen[name]
-                # A fresh server per endpoint: one that a run overloaded is not the next's.
-                port = _free_port()
-                with serving(env, port, args.workers, token) as pids:
-                    print(
-                        f"\n[ixp serve --workers {args.workers} on 127.0.0.1:{port}; load average "
-                        + " ".join(f"{x:.2f}" for x in os.getloadavg())
-                        + "]"
-                    )
-                    open_loop_run(endpoint, port, token, args, pids, bird.pid())
-                    if args.wrk_duration > 0:
-                        wrk_run(endpoint, port, token, args)
+                # A fresh server per run: one that a run overloaded is not the next's.
+                for closed_loop in (False, True) if args.wrk_duration > 0 else (False,):
+                    port = _free_port()
+                    with serving(env, port, args.workers, token) as pids:
+                        print(
+                            f"\n[ixp serve --workers {args.workers} on 127.0.0.1:{port}; "
+                            "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + "]"
+                        )
+                        if closed_loop:
+                            wrk_run(endpoint, port, token, args)
+                        else:
+                            open_loop_run(endpoint, port, token, args, pids, bird.pid())
             print("\nload average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
