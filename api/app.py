@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from api import problems
 from api.deps import CsrfRefused, Forbidden
 from api.headers import SecurityHeaders
+from api.limits import ConcurrencyLimit
 from api.routers import auth, builds, exchange, ixf, lg, macs, members, monitor, registry, users
 from api.security import Sessions
 from ixp import db
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     settings = settings or get_settings()
     sessions = Sessions(settings)
-    engine = db.engine_from_settings(settings)
+    engine = db.make_engine(settings.effective_database_url, connections=settings.web_max_requests)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,5 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app, settings)
     for module in ROUTERS:
         app.include_router(module.router)
-    app.add_middleware(SecurityHeaders)
+    limit, wait = settings.web_max_requests, settings.web_queue_seconds
+    app.add_middleware(ConcurrencyLimit, limit=limit, wait_seconds=wait)
+    app.add_middleware(SecurityHeaders)  # added last: outermost, on every answer
     return app

@@ -168,8 +168,19 @@ def _refuse_nul(url: str) -> None:
         raise ValueError("it contains a NUL character (%00)")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the per-backend settings ixp relies on.
+def _pool(url: str, connections: int | None) -> dict[str, Any]:
+    """Pool arguments for exactly ``connections`` connections (None: SQLAlchemy's default).
+
+    An in-memory SQLite database has one connection per thread and no pool to size.
+    """
+    if connections is None or make_url(url).database in (None, "", ":memory:"):
+        return {}
+    return {"pool_size": connections, "max_overflow": 0, "pool_timeout": 30}
+
+
+def make_engine(url: str, *, connections: int | None = None) -> Engine:
+    """An engine for ``url`` with the per-backend settings ixp relies on, and a pool of
+    ``connections`` connections when given (the web server sizes it to its requests).
 
     A malformed URL, an unknown dialect or a driver that is not installed is a
     ValidationError of ``database_url`` (password masked), not a traceback.
@@ -179,9 +190,10 @@ def make_engine(url: str) -> Engine:
         _create_sqlite_directory(url)
     try:
         _refuse_nul(url)
+        pool = _pool(url, connections)
         if not sqlite:
-            return create_engine(url, pool_pre_ping=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+            return create_engine(url, pool_pre_ping=True, **pool)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **pool)
     except (sa_exc.ArgumentError, ValueError, ImportError) as exc:
         reason = _without_password(_first_line(exc), url)
         raise ValidationError(

@@ -261,8 +261,23 @@ def get_member(session: Session, asn: int | str, exchange: Exchange | None = Non
     number = validate.asn(asn, "asn", allow_lab=True)
     member = session.scalar(_member_query(exchange).where(Member.asn == number))
     if member is None:
-        raise NotFound(f"AS{number} is not a member of {exchange.name}", field="member")
+        raise _not_a_member(number, exchange)
     return member
+
+
+def _not_a_member(number: int, exchange: Exchange) -> NotFound:
+    return NotFound(f"AS{number} is not a member of {exchange.name}", field="member")
+
+
+def check_member(session: Session, asn: int | str, exchange: Exchange | None = None) -> int:
+    """``asn`` as a number if it is a member of the exchange (``get_member``'s NotFound if
+    not), in one small query: for reads that only need to know the member exists."""
+    exchange = exchange or get_exchange(session)
+    number = validate.asn(asn, "asn", allow_lab=True)
+    query = select(Member.id).where(Member.exchange_id == exchange.id, Member.asn == number)
+    if session.scalar(query) is None:
+        raise _not_a_member(number, exchange)
+    return number
 
 
 @dataclass(frozen=True)

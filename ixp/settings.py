@@ -137,6 +137,16 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     web_workers: int = Field(default=2, ge=1, le=64)
+    web_max_requests: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Requests one worker serves at once, and its database connections; "
+        "more wait up to web_queue_seconds, then get 503.",
+    )
+    web_queue_seconds: float = Field(
+        default=10.0, gt=0, description="How long a request waits for a free place."
+    )
     web_session_hours: float = Field(default=12.0, gt=0, description="Browser session lifetime.")
     web_login_window_minutes: float = Field(
         default=15.0, gt=0, description="Failed logins count against the limits for this long."

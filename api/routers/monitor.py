@@ -20,7 +20,7 @@ from api.pagination import DEFAULT_LIMIT, Limit, Offset, Page, page
 from api.schemas.monitor import ReachOverview
 from api.schemas.problem import errors
 from ixp.exchange import get_exchange, get_route_server
-from ixp.members import get_member
+from ixp.members import check_member
 from ixp.models import RouteServer
 from ixp.monitor import alerts, reach, routes, sessions
 from ixp.monitor.alerts import AlertRow, AlertStatus
@@ -55,7 +55,7 @@ _SIGNED_IN = errors(401, 404, 422, 503)
 
 def _member(db: Session, user: Principal, asn: int) -> int:
     """``asn`` if it is a member the caller may see; NotFound otherwise, the same either way."""
-    return get_member(db, own_asn(user, asn)).asn
+    return check_member(db, own_asn(user, asn))
 
 
 def _route_server(db: Session, name: str | None) -> RouteServer | None:

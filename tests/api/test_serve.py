@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import os
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
+from tests.api.conftest import World
 from tests.cli import run
 
 IXP = str(Path(sys.executable).with_name("ixp"))
@@ -90,3 +92,31 @@ def test_systemd_unit_runs_ixp_serve_behind_a_proxy() -> None:
     assert " serve --host 127.0.0.1 " in unit["Service"]["ExecStart"]
     assert unit["Service"]["Restart"] == "always"
     assert unit["Service"]["SupplementaryGroups"] == "bird"
+
+
+def test_a_burst_larger_than_the_pool_is_served_not_deadlocked(
+    database_url: str, tmp_path: Path, world: World
+) -> None:
+    """50 requests at once against a worker with 2 database connections and 40 threads:
+    without the admission limit, threads wait for connections held by requests waiting
+    for threads, and nothing is answered until the pool gives up."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "IXP_DATABASE_URL": database_url,
+        "IXP_HOME": str(tmp_path),
+        "IXP_WEB_ENVIRONMENT": "development",
+        "IXP_WEB_MAX_REQUESTS": "2",
+    }
+    headers = world.callers["member_a"]
+    with serving(["--port", str(port), "--workers", "1"], env) as base:
+
+        async def burst() -> list[int]:
+            async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+                answers = await asyncio.gather(
+                    *(client.get("/api/v1/members/58421/sessions") for _ in range(50))
+                )
+            return [answer.status_code for answer in answers]
+
+        statuses = asyncio.run(burst())
+    assert statuses == [200] * 50
