@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from types import TracebackType
 
 from ixp.bird.parse import (
@@ -26,6 +26,9 @@ from ixp.bird.parse import (
 )
 from ixp.errors import IxpError, SourceUnavailable
 
+# Bytes asked of the socket at a time (a 40,000-route answer is about 10 MB).
+_CHUNK = 262144
+
 
 class BirdCommandError(IxpError):
     """BIRD refused a command (reply code 8xxx or 9xxx)."""
@@ -34,6 +37,37 @@ class BirdCommandError(IxpError):
         self.code = code
         self.message = message
         super().__init__(f"bird command {command!r} failed: {code} {message}")
+
+
+class BirdTimeout(SourceUnavailable):
+    """BIRD sent nothing for the client's whole timeout.
+
+    BIRD is then still working on the command (walking a large table for a
+    sparse ``show route protocol``), so sending it again would only start a
+    second walk beside the first: a timeout is never retried.
+    """
+
+
+def split_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """The lines of a byte stream received in arbitrary chunks, decoded as UTF-8.
+
+    Every byte is copied a fixed number of times however the stream is cut: a
+    line spread over many chunks is kept as a list of pieces and joined once
+    (appending each piece to one buffer would copy it again per chunk, which is
+    quadratic in the line's length), and each chunk is decoded in one call up
+    to its last newline. A newline never occurs inside a UTF-8 sequence, so
+    decoding many lines at once replaces invalid bytes exactly as line by line would.
+    """
+    pieces: list[bytes] = []
+    for chunk in chunks:
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            pieces.append(chunk)
+            continue
+        pieces.append(chunk[:end])
+        text = b"".join(pieces).decode("utf-8", "replace")
+        pieces = [chunk[end + 1 :]]
+        yield from text.split("\n")
 
 
 class BirdClient:
@@ -73,7 +107,7 @@ class BirdClient:
             sock.close()
             raise SourceUnavailable(f"bird socket {self.path}: {exc.strerror or exc}") from None
         self._sock = sock
-        self._reader = self._lines(sock)
+        self._reader = split_lines(self._chunks(sock))
         greeting = self._read_reply("<connect>")
         self.version = greeting[0].text.removesuffix(" ready.").removeprefix("BIRD ")
 
@@ -85,19 +119,19 @@ class BirdClient:
         self._sock = None
         self._reader = None
 
-    def _lines(self, sock: socket.socket) -> Iterator[str]:
-        buffer = b""
+    def _chunks(self, sock: socket.socket) -> Iterator[bytes]:
         while True:
             try:
-                chunk = sock.recv(262144)
+                chunk = sock.recv(_CHUNK)
+            except TimeoutError:
+                raise BirdTimeout(
+                    f"bird socket {self.path}: no answer for {self.timeout:g} s"
+                ) from None
             except OSError as exc:
                 raise SourceUnavailable(f"bird socket {self.path}: {exc}") from None
             if not chunk:
                 raise SourceUnavailable(f"bird socket {self.path}: closed by BIRD")
-            buffer += chunk
-            *complete, buffer = buffer.split(b"\n")
-            for line in complete:
-                yield line.decode("utf-8", "replace")
+            yield chunk
 
     def _read_reply(self, command: str) -> list[ReplyLine]:
         assert self._reader is not None
@@ -114,12 +148,15 @@ class BirdClient:
         """Send one command and return its reply lines (the final status line included).
 
         A connection that broke since the last command (BIRD restarted) is
-        reopened once; a second failure is raised as ``SourceUnavailable``.
+        reopened once; a second failure is raised as ``SourceUnavailable``. A
+        ``BirdTimeout`` is raised at once (see there why it is not retried).
         """
         if "\n" in command:
             raise ValueError("a BIRD command is one line")
         try:
             return self._send(command)
+        except BirdTimeout:
+            raise
         except SourceUnavailable:
             return self._send(command)
 
