@@ -27,6 +27,7 @@ has to expect from these parsers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from typing import Any
 
 from ixp.errors import SourceUnavailable
 
-REPLY_LINE = re.compile(r"^([0-9]{4})([ -])(.*)$")
+_SEPARATORS = ("-", " ")
 _U16 = 0xFFFF
 _U32 = 0xFFFFFFFF
 
@@ -68,17 +69,22 @@ def _is_final(code: int, separator: str) -> bool:
 
 
 def parse_reply(raw_lines: Iterable[str]) -> Iterator[tuple[ReplyLine, bool]]:
-    """Decode raw socket lines into (line, is_last) pairs."""
+    """Decode raw socket lines into (line, is_last) pairs.
+
+    A coded line is four ASCII digits and a separator; they are checked by
+    slicing rather than with a regular expression, as a large answer has
+    hundreds of thousands of lines.
+    """
     code = 0
     for raw in raw_lines:
-        match = REPLY_LINE.match(raw)
-        if match:
-            code = int(match.group(1))
-            yield ReplyLine(code, match.group(3)), _is_final(code, match.group(2))
-        elif raw.startswith(" "):
+        if raw[:1] == " ":
             yield ReplyLine(code, raw[1:]), False
-        else:
+            continue
+        digits, separator = raw[:4], raw[4:5]
+        if separator not in _SEPARATORS or not (digits.isascii() and digits.isdigit()):
             raise UnreadableOutput("reply line", raw)
+        code = int(digits)
+        yield ReplyLine(code, raw[5:]), _is_final(code, separator)
 
 
 def reply_text(lines: Iterable[ReplyLine]) -> str:
@@ -162,19 +168,25 @@ class ProtocolStatus:
         return parse_bird_time(self.since, today)
 
 
+# BIRD's time formats (and whether they carry a date) by (has "-", has "."): a "-" occurs only in
+# the date and a "." only before the fraction, so the formats of one key are the only ones that
+# can match a text with those characters. strptime is slow and a route answer holds a time per
+# route, so only those are tried.
+_TIME_FORMATS: dict[tuple[bool, bool], tuple[tuple[str, bool], ...]] = {
+    (True, True): (("%Y-%m-%d %H:%M:%S.%f", True),),
+    (True, False): (("%Y-%m-%d %H:%M:%S", True), ("%Y-%m-%d", True)),
+    (False, True): (("%H:%M:%S.%f", False),),
+    (False, False): (("%H:%M:%S", False),),
+}
+
+
 def parse_bird_time(value: str, today: dt.date | None = None) -> dt.datetime | None:
     """Read BIRD's time formats: ``HH:MM:SS.fff``, ``YYYY-MM-DD`` and ISO long.
 
     BIRD prints local time; the monitor's hosts run in UTC, which is assumed.
     """
     today = today or dt.datetime.now(dt.UTC).date()
-    for pattern, with_date in (
-        ("%Y-%m-%d %H:%M:%S.%f", True),
-        ("%Y-%m-%d %H:%M:%S", True),
-        ("%Y-%m-%d", True),
-        ("%H:%M:%S.%f", False),
-        ("%H:%M:%S", False),
-    ):
+    for pattern, with_date in _TIME_FORMATS["-" in value, "." in value]:
         try:
             parsed = dt.datetime.strptime(value, pattern)
         except ValueError:
@@ -345,6 +357,13 @@ def _first_word(value: str) -> str:
     return words[0] if words else ""
 
 
+# Routes share their attributes' text (a member's communities, the paths through one
+# customer), so the readings of the last few thousand distinct values are kept: each value
+# is then read once per answer, not once per route. The functions are pure.
+_READINGS_KEPT = 4096
+
+
+@functools.lru_cache(maxsize=_READINGS_KEPT)
 def _communities(what: str, value: str) -> tuple[str, ...]:
     """``(1,2) (3,4)`` or ``(1, 2, 3)`` as ``("1:2", "3:4")`` / ``("1:2:3",)``.
 
@@ -389,6 +408,7 @@ def parse_as_path(text: str) -> tuple[tuple[int, ...], bool]:
     return tuple(path), truncated
 
 
+@functools.lru_cache(maxsize=_READINGS_KEPT)
 def _ext_communities(value: str) -> tuple[tuple[str, str, str], ...]:
     """``(rt, 1, 2) (ro, 192.0.2.1, 3)`` as three-part tuples of BIRD's text.
 
@@ -403,6 +423,9 @@ def _ext_communities(value: str) -> tuple[tuple[str, str, str], ...]:
     return tuple(kept)
 
 
+_as_path = functools.lru_cache(maxsize=_READINGS_KEPT)(parse_as_path)
+
+
 def _route_attribute(route: BirdRoute, key: str, value: str) -> None:
     if key.startswith("BGP."):
         route.attributes[key.removeprefix("BGP.")] = value
@@ -411,7 +434,7 @@ def _route_attribute(route: BirdRoute, key: str, value: str) -> None:
     elif key == "BGP.ext_community":
         route.ext_communities = _ext_communities(value)
     elif key == "BGP.as_path":
-        route.as_path, route.as_path_truncated = parse_as_path(value)
+        route.as_path, route.as_path_truncated = _as_path(value)
     elif key == "BGP.next_hop":
         route.next_hop = _first_word(value)
         if not route.next_hop:
