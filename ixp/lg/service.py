@@ -29,6 +29,7 @@ the two agree whenever that network is in the table).
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,6 +45,12 @@ from ixp.lg.cache import Cached, TtlCache, utc_now
 
 VERSION = f"ixp-{__version__}"
 """``api.Version`` of every answer (birdwatcher puts its own version there)."""
+
+BIRD_TIMEOUT = 120.0
+"""Seconds BIRD may stay silent on a looking-glass command: for ``show route protocol X``
+it walks its whole table and sends nothing until it meets X's routes, which for a member
+with few routes on a route server of 1,000,000 routes is 6 to 15 s (``BirdClient``'s
+default of 10 s turned such answers into errors)."""
 
 # A BIRD symbol as ixp names protocols and tables; anything else never reaches BIRD.
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)
@@ -155,16 +162,16 @@ def body(answer: Cached[dict[str, Any]], page: Page | None = None) -> dict[str, 
 class LookingGlass:
     """birdwatcher's queries on any route server, each answer kept for ``ttl`` seconds.
 
-    ``client`` opens a control-socket client for a socket path (``BirdClient``;
-    a test passes a subclass that counts what reaches BIRD). One instance
-    serves a whole web application.
+    ``client`` opens a control-socket client for a socket path (``BirdClient``
+    waiting up to :data:`BIRD_TIMEOUT`; a test passes a subclass that counts
+    what reaches BIRD). One instance serves a whole web application.
     """
 
     def __init__(
         self,
         ttl: float,
         *,
-        client: Callable[[str], BirdClient] = BirdClient,
+        client: Callable[[str], BirdClient] = functools.partial(BirdClient, timeout=BIRD_TIMEOUT),
         max_entries: int = 256,
     ) -> None:
         self.cache: TtlCache[dict[str, Any]] = TtlCache(ttl, max_entries)
