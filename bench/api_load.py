@@ -489,7 +489,7 @@ def uncached_lg(socket_path: str, protocol: str) -> None:
     with BirdClient(socket_path, timeout=300.0) as bird:
         routes = bird.routes(f"protocol {protocol}")
     parsed = time.perf_counter() - started
-    glass = lg.LookingGlass(30.0)
+    glass = lg.LookingGlass(30.0, timeout=120.0)
     started = time.perf_counter()
     answer = glass.routes(lg.Target("rs1", socket_path), lg.RouteQuery.PROTOCOL, protocol)
     whole = time.perf_counter() - started

@@ -85,7 +85,12 @@ class Settings(BaseSettings):
     rpki_rtr_port: int = 3323
 
     bird_path: str = "bird"
-    bird_timeout_seconds: float = 120.0
+    bird_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long BIRD may stay silent on a command (a route query on a large "
+        "table walks all of it before the first line).",
+    )
     bird_sockets: dict[str, str] = Field(
         default={},
         description="BIRD control sockets by route-server name, in place of the stored paths "

@@ -46,7 +46,9 @@ def _glass(request: Request, settings: Settings) -> LookingGlass:
     with _CREATING:
         glass: LookingGlass | None = getattr(state, "looking_glass", None)
         if glass is None:
-            glass = state.looking_glass = LookingGlass(settings.web_lg_cache_seconds)
+            glass = state.looking_glass = LookingGlass(
+                settings.web_lg_cache_seconds, timeout=settings.bird_timeout_seconds
+            )
     return glass
 
 

@@ -46,12 +46,6 @@ from ixp.lg.cache import Cached, TtlCache, utc_now
 VERSION = f"ixp-{__version__}"
 """``api.Version`` of every answer (birdwatcher puts its own version there)."""
 
-BIRD_TIMEOUT = 120.0
-"""Seconds BIRD may stay silent on a looking-glass command: for ``show route protocol X``
-it walks its whole table and sends nothing until it meets X's routes, which for a member
-with few routes on a route server of 1,000,000 routes is 6 to 15 s (``BirdClient``'s
-default of 10 s turned such answers into errors)."""
-
 # A BIRD symbol as ixp names protocols and tables; anything else never reaches BIRD.
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}", re.ASCII)
 # BIRD's "Network not found" (``show route for`` with no covering route).
@@ -162,20 +156,24 @@ def body(answer: Cached[dict[str, Any]], page: Page | None = None) -> dict[str, 
 class LookingGlass:
     """birdwatcher's queries on any route server, each answer kept for ``ttl`` seconds.
 
-    ``client`` opens a control-socket client for a socket path (``BirdClient``
-    waiting up to :data:`BIRD_TIMEOUT`; a test passes a subclass that counts
-    what reaches BIRD). One instance serves a whole web application.
+    ``client`` opens a control-socket client for a socket path (by default a
+    ``BirdClient`` waiting up to ``timeout`` seconds, ``settings.bird_timeout_seconds``:
+    for ``show route protocol X`` BIRD walks its whole table and says nothing until it
+    meets X's routes, 6 to 15 s for a member with few routes on a route server of
+    1,000,000; a test passes a subclass that counts what reaches BIRD). One instance
+    serves a whole web application.
     """
 
     def __init__(
         self,
         ttl: float,
         *,
-        client: Callable[[str], BirdClient] = functools.partial(BirdClient, timeout=BIRD_TIMEOUT),
+        timeout: float,
+        client: Callable[[str], BirdClient] | None = None,
         max_entries: int = 256,
     ) -> None:
         self.cache: TtlCache[dict[str, Any]] = TtlCache(ttl, max_entries)
-        self._client = client
+        self._client = client or functools.partial(BirdClient, timeout=timeout)
 
     def _ask(
         self, rs: Target, key: tuple[str, ...], fetch: Callable[[BirdClient], dict[str, Any]]

@@ -124,7 +124,7 @@ def make_client(
         app = create_app(api_settings.model_copy(update={"web_lg_public": public}))
         if sent is not None:
             counting = type("Counting", (CountingClient,), {"sent": sent})
-            app.state.looking_glass = LookingGlass(30.0, client=counting)
+            app.state.looking_glass = LookingGlass(30.0, timeout=10.0, client=counting)
         client = TestClient(app, raise_server_exceptions=False)
         clients.append(client.__enter__())
         return client
