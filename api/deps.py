@@ -1,5 +1,8 @@
 """What every handler may ask for: the settings, a database session, and who is calling.
 
+Dependencies that do no I/O are ``async``: FastAPI runs every plain function on the
+thread pool, a hop that costs more than such a function does.
+
 ``Caller`` is the signed-in user (by session cookie or API token) or None for
 the public; ``User`` and ``Operator`` require more. A browser session must send
 its CSRF token with every request that changes something; an API token needs
@@ -8,7 +11,7 @@ none (a cross-site page cannot make a browser send it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -64,17 +67,19 @@ class Principal:
         )
 
 
-def _settings(request: Request) -> SettingsModel:
+async def _settings(request: Request) -> SettingsModel:
     settings: SettingsModel = request.app.state.settings
     return settings
 
 
-def _session(request: Request) -> Iterator[Session]:
+async def _session(request: Request) -> AsyncIterator[Session]:
+    # Async, so that neither making the session (no I/O until its first query) nor closing
+    # it (handing its connection back) takes a trip through the thread pool.
     with request.app.state.session_factory() as session:
         yield session
 
 
-def _sessions(request: Request) -> Sessions:
+async def _sessions(request: Request) -> Sessions:
     sessions: Sessions = request.app.state.sessions
     return sessions
 
@@ -132,13 +137,13 @@ async def _caller(
     return principal
 
 
-def _user(caller: Annotated[Principal | None, Depends(_caller)]) -> Principal:
+async def _user(caller: Annotated[Principal | None, Depends(_caller)]) -> Principal:
     if caller is None:
         raise AccessDenied("sign in or send an API token")
     return caller
 
 
-def _operator(user: Annotated[Principal, Depends(_user)]) -> Principal:
+async def _operator(user: Annotated[Principal, Depends(_user)]) -> Principal:
     if not user.is_operator:
         raise Forbidden
     return user
