@@ -99,7 +99,11 @@ def test_reading_routes_takes_work_linear_in_their_number() -> None:
         assert routes[-1].communities and routes[-1].large_communities
         counts.append(count)
     small, double, quadruple = counts
-    assert quadruple - double == 2 * (double - small), counts
+    # Not exactly equal: the parser's per-text caches are process-wide, so what earlier
+    # tests left in them shifts the counts by a few hundred of a million. Work that grows
+    # faster than linearly is off by a factor, not by a fraction of a percent.
+    growth, expected = quadruple - double, 2 * (double - small)
+    assert abs(growth - expected) <= 0.01 * expected, counts
 
 
 @given(st.binary(max_size=300), st.lists(st.integers(min_value=0, max_value=300)))
