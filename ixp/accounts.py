@@ -344,16 +344,6 @@ def authenticate(
     return user
 
 
-def forget_old_failures(
-    session: Session, settings: Settings, now: dt.datetime | None = None
-) -> int:
-    """Delete failed sign-ins older than the window (they no longer count); returns how many."""
-    since = (now or utcnow()) - dt.timedelta(minutes=settings.web_login_window_minutes)
-    with transaction(session):
-        result = session.execute(delete(LoginFailure).where(LoginFailure.at < since))
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def session_user(session: Session, user_id: int, version: int) -> User | None:
     """The user a signed browser session names, if it still exists and its password has not
     changed since the session was signed."""
