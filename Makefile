@@ -5,10 +5,18 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := bird2 bgpq4 postgresql iproute2 stayrtr frr
+APT_PACKAGES := bird2 bgpq4 postgresql iproute2 stayrtr frr chromium
+# The portal's front-end packages: installed from the npm registry at build time by the
+# lock file in api/assets, copied to api/static/vendor (served by the app, never fetched
+# from the internet at run time). axe-core stays in node_modules: it is for the browser tests.
+ASSETS := api/assets
+VENDOR := api/static/vendor
+VENDOR_FILES := $(ASSETS)/node_modules/htmx.org/dist/htmx.min.js \
+	$(ASSETS)/node_modules/uplot/dist/uPlot.iife.min.js \
+	$(ASSETS)/node_modules/uplot/dist/uPlot.min.css
 export IXP_HOME ?= $(CURDIR)/var
 
-.PHONY: test demo system-deps venv lint clean
+.PHONY: test demo system-deps venv assets lint clean
 
 system-deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -29,7 +37,17 @@ $(BIN)/ixp: pyproject.toml setup.py
 
 venv: $(BIN)/ixp
 
-test: system-deps venv
+$(VENDOR)/.installed: $(ASSETS)/package.json $(ASSETS)/package-lock.json
+	cd $(ASSETS) && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp $(VENDOR_FILES) $(VENDOR)/
+	touch $@
+
+assets:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(VENDOR)/.installed; \
+	else echo "warning: npm is missing: the portal runs without its scripts and charts, its browser tests skip"; fi
+
+test: system-deps venv assets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -40,7 +58,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-demo: system-deps venv
+demo: system-deps venv assets
 	@mkdir -p $(IXP_HOME)
 	@[ -f $(IXP_HOME)/ixp.toml ] || cp ixp/data/demo/ixp.toml $(IXP_HOME)/ixp.toml
 	$(BIN)/ixp db upgrade
@@ -61,4 +79,4 @@ demo: system-deps venv
 	@if [ "$$(id -u)" = 0 ]; then $(BIN)/ixp serve --lab; else $(BIN)/ixp serve; fi
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var $(ASSETS)/node_modules $(VENDOR)
