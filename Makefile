@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := bird2 bgpq4 postgresql iproute2 stayrtr frr chromium
+APT_PACKAGES := bird2 bgpq4 postgresql iproute2 stayrtr frr chromium pmacct
 # The portal's front-end packages: installed from the npm registry at build time by the
 # lock file in api/assets, copied to api/static/vendor (served by the app, never fetched
 # from the internet at run time). axe-core stays in node_modules: it is for the browser tests.
