@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
-from api import problems
+from api import pages, problems
 from api.deps import CsrfRefused, Forbidden
 from api.headers import SecurityHeaders
 from api.limits import ConcurrencyLimit
@@ -31,7 +31,7 @@ from ixp.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (auth, users, exchange, members, macs, registry, builds, monitor, ixf, lg)
+ROUTERS = (auth, users, exchange, members, macs, registry, builds, monitor, ixf, lg, *pages.ROUTERS)
 
 
 def _field(location: tuple[object, ...]) -> str:
@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app, settings)
     for module in ROUTERS:
         app.include_router(module.router)
+    pages.install(app)
     limit, wait = settings.web_max_requests, settings.web_queue_seconds
     app.add_middleware(ConcurrencyLimit, limit=limit, wait_seconds=wait)
     app.add_middleware(SecurityHeaders)  # added last: outermost, on every answer

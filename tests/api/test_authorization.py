@@ -63,6 +63,16 @@ def member_a(status: int = 200, body: dict[str, Any] | None = None) -> Access:
     return Access(401, 404, status, status, body)
 
 
+def page(status: int = 200, body: dict[str, Any] | None = None) -> Access:
+    """A page for signed-in users: the public is sent to the sign-in page (303)."""
+    return Access(303, status, status, status, body)
+
+
+def page_of_a(status: int = 200, body: dict[str, Any] | None = None) -> Access:
+    """A page of A's network: the public is sent to sign in, B gets 404 as for no member."""
+    return Access(303, 404, status, status, body)
+
+
 NEW_MEMBER = {
     "asn": 38193,
     "name": "Nayatel",
@@ -130,6 +140,21 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/lg/{rs}/routes/table/{table}"): BIRD_DOWN,
     ("GET", "/lg/{rs}/routes/table/{table}/filtered"): BIRD_DOWN,
     ("GET", "/lg/{rs}/routes/prefix"): BIRD_DOWN,
+    ("GET", "/"): everyone(200),
+    ("GET", "/signin"): everyone(200),
+    ("POST", "/signin"): everyone(303, {"username": "alpha", "password": PASSWORD}),
+    ("POST", "/signout"): everyone(303),
+    ("GET", "/members/{asn}"): page_of_a(),
+    ("GET", "/members/{asn}/routes/filtered"): page_of_a(503),
+    ("GET", "/members/{asn}/routes/accepted"): page_of_a(503),
+    ("GET", "/members/{asn}/router"): page_of_a(),
+    ("GET", "/members/{asn}/contacts"): page_of_a(),
+    ("POST", "/members/{asn}/contacts"): page_of_a(303, {"noc_phone": "+92 51 1234567"}),
+    ("GET", "/members/{asn}/macs"): page_of_a(),
+    ("POST", "/members/{asn}/macs"): page_of_a(303, {"macs": "02:00:00:00:01:21"}),
+    ("GET", "/tokens"): page(),
+    ("POST", "/tokens"): page(201, {"name": "nms"}),
+    ("POST", "/tokens/{token_id}/revoke"): page_of_a(303),
 }
 
 # Query strings a route needs to be called at all.
@@ -180,17 +205,27 @@ def url_for(path: str, session: Session, *, asn: int = MEMBER_A, build: int | No
     return url + QUERIES.get(path, "")
 
 
+def is_page(path: str) -> bool:
+    """Portal pages take forms and answer HTML (errors too); the rest is for programs."""
+    return not path.startswith(("/api/", "/lg/", "/ixf/"))
+
+
 @pytest.mark.parametrize(("method", "path"), routes(), ids=[f"{m} {p}" for m, p in routes()])
 def test_route_answers_each_role_as_the_matrix_says(
     client: TestClient, world: World, session: Session, method: str, path: str
 ) -> None:
     access = MATRIX[(method, path)]
     url = url_for(path, session)
+    page = is_page(path)
+    body = {"data": access.body} if page else {"json": access.body}
+    errors = "text/html; charset=utf-8" if page else "application/problem+json"
     answers = {}
     for role in ROLES:
         client.cookies.clear()
-        response = client.request(method, url, headers=world.callers[role], json=access.body)
+        response = client.request(
+            method, url, headers=world.callers[role], follow_redirects=False, **body
+        )
         answers[role] = response.status_code
         if response.status_code >= 400:
-            assert response.headers["content-type"] == "application/problem+json", role
+            assert response.headers["content-type"] == errors, role
     assert answers == {role: access.of(role) for role in ROLES}

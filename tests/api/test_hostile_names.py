@@ -48,6 +48,9 @@ def test_every_json_answer_carries_a_hostile_name_intact(
         assert response.headers["x-content-type-options"] == "nosniff", url
         if response.status_code != 200:
             continue
+        if response.headers["content-type"].startswith("text/html"):
+            assert "<img src=x" not in response.text, url  # a page escapes it (tests/portal)
+            continue
         assert response.headers["content-type"].startswith("application/json"), url
         assert response.headers["content-security-policy"].startswith("default-src 'none'")
         names = [s for s in strings(json.loads(response.text)) if "onerror" in s]

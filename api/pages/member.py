@@ -1,0 +1,374 @@
+"""A member's own pages: its sessions, routes, router configuration, contacts and MACs.
+
+A member's users see only their own network; operators open any member's. Every
+handler starts from ``own_asn``, as the API does, so another member's pages are
+the same 404 as a member that does not exist. Routes are read live from the
+route servers' BIRD; when one cannot be reached the page says so (503) rather
+than showing part of the routes as if they were all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from api.deps import Db, Principal, Settings, User, own_asn
+from api.pages.render import Look, Viewer, page
+from api.routers.members import Asn
+from api.schemas.members import MEMBER_EDITABLE
+from ixp import macreview, members
+from ixp.errors import NotFound, SourceUnavailable, ValidationError
+from ixp.exchange import get_exchange
+from ixp.macreview import MacProposalView
+from ixp.members import MemberView
+from ixp.models import Exchange
+from ixp.monitor import routes, sessions
+from ixp.monitor.routes import Advice, FilteredRouteRow, RouteRow, route_advice
+from ixp.monitor.sessions import SessionRow
+from ixp.rs.context import limits_from
+from ixp.rs.snippets import PLATFORMS, member_snippet
+
+router = APIRouter(prefix="/members/{asn}", include_in_schema=False)
+
+ROUTES_PER_PAGE = 100
+MAX_MACS = 64
+
+# The contact fields a member's users may change (the API's rule), with label and input type.
+CONTACTS = (
+    ("noc_email", "NOC e-mail", "email"),
+    ("noc_phone", "NOC phone", "tel"),
+    ("peering_email", "Peering e-mail", "email"),
+    ("url", "Website", "url"),
+)
+if {name for name, _, _ in CONTACTS} != MEMBER_EDITABLE:
+    raise RuntimeError("the contacts form must offer exactly the fields members may change")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The member a page is about, and its exchange."""
+
+    member: MemberView
+    exchange: Exchange
+
+
+def _shown(db: Session, user: Principal, asn: int) -> Shown:
+    """Member ``asn`` if the caller may see it; NotFound otherwise, the same either way."""
+    number = own_asn(user, asn)
+    exchange = get_exchange(db)
+    return Shown(members.show_member(db, number, exchange), exchange)
+
+
+def _page(
+    request: Request, template: str, viewer: Viewer, shown: Shown, tab: str, **context: Any
+) -> HTMLResponse:
+    return page(
+        request,
+        template,
+        viewer=viewer,
+        exchange=shown.exchange.name,
+        member=shown.member,
+        tab=tab,
+        **context,
+    )
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    """A session as the member's page shows it: the monitor's row and its prefix limit
+    (BIRD's, else the member's configured max-prefix for the family)."""
+
+    row: SessionRow
+    limit: int
+
+    @property
+    def usage(self) -> int:
+        """Accepted prefixes in percent of the limit."""
+        return round(100 * self.row.imported / self.limit) if self.limit else 0
+
+
+def _lines(member: MemberView, rows: list[SessionRow]) -> list[SessionLine]:
+    configured = {"ipv4": member.max_prefix_v4, "ipv6": member.max_prefix_v6}
+    return [SessionLine(row, row.import_limit or configured.get(row.family, 0)) for row in rows]
+
+
+@router.get("", response_class=HTMLResponse)
+def network(request: Request, asn: Asn, user: User, viewer: Look, db: Db) -> HTMLResponse:
+    """The member's sessions on every route server, as the monitor last saw them."""
+    shown = _shown(db, user, asn)
+    rows = sessions.session_rows(db, asn=shown.member.asn)
+    seen = {row.route_server for row in rows}
+    unseen = [rs.name for rs in shown.member.route_servers if rs.name not in seen]
+    return _page(
+        request,
+        "member/network.html",
+        viewer,
+        shown,
+        "network",
+        lines=_lines(shown.member, rows),
+        unseen=unseen,
+    )
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """A filtered route with the advice for each of its reject codes."""
+
+    row: FilteredRouteRow
+    advice: tuple[Advice, ...]
+
+
+def _live_routes(
+    shown: Shown, settings: Settings, viewer: Viewer, *, filtered: bool
+) -> tuple[list[RouteRow], str | None, int]:
+    """The member's routes from every route server's BIRD, what went wrong, and the status.
+
+    Where a route server's control socket is, is for operators: members read that a
+    route server cannot be reached."""
+    try:
+        rows = routes.member_routes(
+            shown.exchange.route_servers,
+            shown.member.asn,
+            filtered=filtered,
+            timeout=settings.bird_timeout_seconds,
+            sockets=settings.bird_sockets,
+        )
+    except SourceUnavailable as exc:
+        why = f" ({exc.reason})" if viewer.operator else ""
+        return [], f"A route server cannot be reached right now{why}. Try again in a minute.", 503
+    except NotFound:
+        return [], "Your network has no BGP session on the route servers right now.", 200
+    return rows, None, 200
+
+
+@router.get("/routes/filtered", response_class=HTMLResponse)
+def filtered_routes(
+    request: Request, asn: Asn, user: User, viewer: Look, db: Db, settings: Settings
+) -> HTMLResponse:
+    """The routes the route servers filtered, each with why and what to do about it."""
+    shown = _shown(db, user, asn)
+    rows, trouble, status = _live_routes(shown, settings, viewer, filtered=True)
+    limits = limits_from(settings)
+    member = shown.member
+    filtered = [
+        Filtered(
+            row,
+            route_advice(
+                row,
+                asn=member.asn,
+                as_set=member.as_set_v6 if ":" in row.prefix else member.as_set_v4,
+                limits=limits,
+            ),
+        )
+        for row in rows
+        if isinstance(row, FilteredRouteRow)
+    ]
+    response = _page(
+        request, "member/filtered.html", viewer, shown, "filtered", routes=filtered, trouble=trouble
+    )
+    response.status_code = status
+    return response
+
+
+@router.get("/routes/accepted", response_class=HTMLResponse)
+def accepted_routes(
+    request: Request,
+    asn: Asn,
+    user: User,
+    viewer: Look,
+    db: Db,
+    settings: Settings,
+    number: Annotated[int, Query(alias="page", ge=1, le=2**20)] = 1,
+) -> HTMLResponse:
+    """The member's routes the route servers accepted, a page at a time."""
+    shown = _shown(db, user, asn)
+    rows, trouble, status = _live_routes(shown, settings, viewer, filtered=False)
+    pages = max(1, -(-len(rows) // ROUTES_PER_PAGE))
+    start = (number - 1) * ROUTES_PER_PAGE
+    response = _page(
+        request,
+        "member/accepted.html",
+        viewer,
+        shown,
+        "accepted",
+        routes=rows[start : start + ROUTES_PER_PAGE],
+        total=len(rows),
+        page_number=number,
+        pages=pages,
+        trouble=trouble,
+    )
+    response.status_code = status
+    return response
+
+
+@router.get("/router", response_class=HTMLResponse)
+def router_config(
+    request: Request,
+    asn: Asn,
+    user: User,
+    viewer: Look,
+    db: Db,
+    platform: Annotated[str, Query(max_length=32)] = PLATFORMS[0],
+) -> HTMLResponse:
+    """The member's side of its sessions with the route servers, for its router's platform."""
+    shown = _shown(db, user, asn)
+    error = None
+    text = ""
+    try:
+        text = member_snippet(db, shown.member.asn, platform, shown.exchange)
+    except ValidationError as exc:
+        error = exc.reason
+    response = _page(
+        request,
+        "member/router.html",
+        viewer,
+        shown,
+        "router",
+        platforms=PLATFORMS,
+        platform=platform,
+        snippet=text,
+        error=error,
+    )
+    response.status_code = 422 if error else 200
+    return response
+
+
+def _contacts_form(
+    request: Request,
+    viewer: Viewer,
+    shown: Shown,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    saved: bool = False,
+) -> HTMLResponse:
+    response = _page(
+        request,
+        "member/contacts.html",
+        viewer,
+        shown,
+        "contacts",
+        fields=CONTACTS,
+        values=values,
+        errors=errors,
+        saved=saved,
+    )
+    response.status_code = 422 if errors else 200
+    return response
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    """Each bad field's reason (several for one field joined), keyed by field."""
+    found: dict[str, list[str]] = {}
+    for error in exc.errors:
+        found.setdefault(error.field or "", []).append(error.reason)
+    return {field: "; ".join(reasons) for field, reasons in found.items()}
+
+
+@router.get("/contacts", response_class=HTMLResponse)
+def contacts(
+    request: Request,
+    asn: Asn,
+    user: User,
+    viewer: Look,
+    db: Db,
+    saved: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    """The member's contacts, in a form its users may change."""
+    shown = _shown(db, user, asn)
+    values = {name: getattr(shown.member, name) or "" for name, _, _ in CONTACTS}
+    return _contacts_form(request, viewer, shown, values=values, errors={}, saved=saved)
+
+
+@router.post("/contacts", response_class=HTMLResponse)
+def change_contacts(
+    request: Request,
+    asn: Asn,
+    user: User,
+    viewer: Look,
+    db: Db,
+    noc_email: Annotated[str, Form(max_length=1000)] = "",
+    noc_phone: Annotated[str, Form(max_length=1000)] = "",
+    peering_email: Annotated[str, Form(max_length=1000)] = "",
+    url: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Change the contacts with the rules of ``PATCH /api/v1/members/{asn}``: all or none,
+    every bad field named. An empty field clears that contact."""
+    shown = _shown(db, user, asn)
+    values = {"noc_email": noc_email, "noc_phone": noc_phone}
+    values |= {"peering_email": peering_email, "url": url}
+    changes = {name: value.strip() or None for name, value in values.items()}
+    try:
+        members.update_member(
+            db, shown.member.asn, changes, exchange=shown.exchange, actor=user.username
+        )
+    except ValidationError as exc:
+        return _contacts_form(request, viewer, shown, values=values, errors=_field_errors(exc))
+    return RedirectResponse(f"/members/{shown.member.asn}/contacts?saved=true", status_code=303)
+
+
+def _open_proposal(db: Session, asn: int) -> MacProposalView | None:
+    try:
+        return macreview.open_proposal(db, asn)
+    except NotFound:
+        return None
+
+
+@router.get("/macs", response_class=HTMLResponse)
+def macs(request: Request, asn: Asn, user: User, viewer: Look, db: Db) -> HTMLResponse:
+    """The member's router MACs on the peering LAN, and its change waiting for review."""
+    shown = _shown(db, user, asn)
+    proposal = _open_proposal(db, shown.member.asn)
+    return _page(
+        request,
+        "member/macs.html",
+        viewer,
+        shown,
+        "macs",
+        proposal=proposal,
+        given="\n".join(proposal.macs if proposal else shown.member.macs),
+        errors=[],
+    )
+
+
+def _mac_error(error: ValidationError) -> str:
+    """A refused MAC and why (``02:00:00:00:00:21 is already used by AS55714``)."""
+    return f"{error.value} {error.reason}" if isinstance(error.value, str) else error.reason
+
+
+@router.post("/macs", response_class=HTMLResponse)
+def propose_macs(
+    request: Request,
+    asn: Asn,
+    user: User,
+    viewer: Look,
+    db: Db,
+    given: Annotated[str, Form(alias="macs", max_length=MAX_MACS * 40)] = "",
+) -> Response:
+    """Propose the member's whole new MAC list for an operator's review; every bad MAC is
+    named and nothing is stored until the list is clean."""
+    shown = _shown(db, user, asn)
+    listed = given.replace(",", " ").split()
+    try:
+        macreview.propose(db, shown.member.asn, listed, actor=user.username)
+    except ValidationError as exc:
+        response = _page(
+            request,
+            "member/macs.html",
+            viewer,
+            shown,
+            "macs",
+            proposal=_open_proposal(db, shown.member.asn),
+            given=given,
+            errors=[
+                f"{e.value} {e.reason}" if isinstance(e.value, str) else e.reason
+                for e in exc.errors
+            ],
+        )
+        response.status_code = 422
+        return response
+    return RedirectResponse(f"/members/{shown.member.asn}/macs", status_code=303)
