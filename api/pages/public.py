@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import Caller, Db, SessionSigner, Settings
-from api.pages.render import Look, page
+from api.pages.render import Look, Viewer, page
 from api.routers import auth
 from ixp import accounts, overview
 from ixp.errors import AccessDenied, RateLimited
@@ -62,7 +62,7 @@ def home(request: Request, viewer: Look, db: Db, settings: Settings) -> HTMLResp
 
 def _sign_in_form(
     request: Request,
-    viewer: Look,
+    viewer: Viewer,
     *,
     next_page: str | None,
     username: str = "",
@@ -105,7 +105,6 @@ def _same_origin(request: Request) -> bool:
 @router.post("/signin", response_class=HTMLResponse)
 def sign_in(
     request: Request,
-    viewer: Look,
     db: Db,
     settings: Settings,
     signer: SessionSigner,
@@ -114,7 +113,9 @@ def sign_in(
     next_page: Annotated[str | None, Form(alias="next", max_length=_NEXT_MAX_LENGTH)] = None,
 ) -> Response:
     """Check the name and password as the API does; on success, set the session cookie and
-    go on to the page asked for (or the user's own network)."""
+    go on to the page asked for (or the user's own network). Whoever was signed in on this
+    browser before is not asked for (no CSRF token is needed to sign in again)."""
+    viewer = Viewer()
     target = local_target(next_page)
     if not _same_origin(request):
         return _sign_in_form(
