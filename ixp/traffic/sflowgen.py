@@ -289,6 +289,7 @@ class Stream:
         self._time = spec.start
         # Per cell of the samples that arrived: [samples, bytes scaled by the sampling rate].
         self.expected: dict[Cell, list[int]] = {}
+        self.lost: list[tuple[str, int]] = []  # (agent address, sequence) of datagrams lost
 
     def _traffic_mix(self) -> tuple[list[tuple[int, int]], list[float], list[bool]]:
         """Member pairs that exchange traffic, their cumulative weights, whether they use IPv6.
@@ -426,6 +427,7 @@ class Stream:
         """Number and stamp a datagram; it is lost (not yielded) with probability ``lose``."""
         agent.sequence += 1
         if self._rng.random() < self.spec.lose:
+            self.lost.append((agent.address, agent.sequence))
             return
         uptime = int((self._time - agent.boot) * 1000) & 0xFFFFFFFF
         payload = datagram(agent.address, 0, agent.sequence, uptime, samples)
