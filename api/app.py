@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
-from api import pages, problems
+from api import pages, problems, threads
 from api.deps import CsrfRefused, Forbidden
 from api.headers import SecurityHeaders
 from api.limits import ConcurrencyLimit
@@ -90,7 +90,7 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
         return problems.problem(500, "internal error")
 
 
-def _refuse_nul(request: Request) -> None:
+async def _refuse_nul(request: Request) -> None:
     """A NUL in a path or query parameter is one 422 for every route: no database takes it
     (PostgreSQL refuses it even in a WHERE clause) and no name or filter contains one."""
     given = [*request.path_params.items(), *request.query_params.multi_items()]
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threads.use(settings)
         yield
         engine.dispose()
 

@@ -149,6 +149,15 @@ class Settings(BaseSettings):
         description="Requests one worker serves at once, and its database connections; "
         "more wait up to web_queue_seconds, then get 503.",
     )
+    web_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Threads per worker running handlers that use the database. Python runs "
+        "one at a time, and several handing the interpreter lock to each other doubled the "
+        "CPU per request; add workers rather than threads. Waits on BIRD have threads of "
+        "their own (up to web_max_requests).",
+    )
     web_queue_seconds: float = Field(
         default=10.0, gt=0, description="How long a request waits for a free place."
     )

@@ -15,19 +15,22 @@ where it lies in ``pagination``. ``uncached=true``, which Alice-LG sends with
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, Db, Settings
 from api.schemas.problem import errors
+from api.threads import waiting_on_bird
 from ixp import lg
 from ixp.errors import AccessDenied
 from ixp.lg import LookingGlass, Page, RouteQuery, Target
 
 
-def _may_look(caller: Caller, settings: Settings) -> None:
+async def _may_look(caller: Caller, settings: Settings) -> None:
     if caller is None and not settings.web_lg_public:
         raise AccessDenied("the looking glass is for signed-in users: sign in or send an API token")
 
@@ -37,7 +40,7 @@ router = APIRouter(prefix="/lg", tags=["looking glass"], dependencies=[Depends(_
 _CREATING = threading.Lock()
 
 
-def _glass(request: Request, settings: Settings) -> LookingGlass:
+async def _glass(request: Request, settings: Settings) -> LookingGlass:
     """The application's one looking glass (and so one cache), made on first use.
 
     A test may put its own on ``app.state.looking_glass`` before the first request.
@@ -67,11 +70,29 @@ _BIRD = errors(401, 404, 503)
 _ROUTES = errors(401, 404, 422, 503)
 
 
-def _answer(answer: lg.Cached[dict[str, Any]], page: Page | None = None) -> JSONResponse:
+async def _answer(
+    request: Request,
+    ask: Callable[..., lg.Cached[dict[str, Any]]],
+    *args: Any,
+    page: Page | None = None,
+) -> JSONResponse:
+    """The kept answer, read on the event loop; the first time, BIRD's, waited for on the
+    threads kept for BIRD (``api.threads``): a dump that takes BIRD seconds must not hold
+    the worker's handler thread."""
+    try:
+        answer = ask(*args, block=False)
+    except lg.NotKept:
+        answer = await waiting_on_bird(request, ask, *args)
+    return await run_in_threadpool(_response, answer, page)
+
+
+def _response(answer: lg.Cached[dict[str, Any]], page: Page | None) -> JSONResponse:
+    """The answer as JSON: on the handler thread, as a whole table may take a second."""
     return JSONResponse(lg.body(answer, page))
 
 
-def _routes(
+async def _routes(
+    request: Request,
     glass: LookingGlass,
     rs: Target,
     query: RouteQuery,
@@ -81,7 +102,7 @@ def _routes(
 ) -> JSONResponse:
     paged = offset is not None or limit is not None
     page = Page(offset or 0, limit) if paged else None
-    return _answer(glass.routes(rs, query, name), page)
+    return await _answer(request, glass.routes, rs, query, name, page=page)
 
 
 @router.get("/", summary="Route servers of the looking glass", responses=errors(401))
@@ -91,74 +112,100 @@ def route_servers(db: Db) -> dict[str, Any]:
 
 
 @router.get("/{rs}/status", summary="BIRD status", responses=_BIRD)
-def status(rs: RouteServer, glass: Glass) -> JSONResponse:
+async def status(request: Request, rs: RouteServer, glass: Glass) -> JSONResponse:
     """birdwatcher ``/status``."""
-    return _answer(glass.status(rs))
+    return await _answer(request, glass.status, rs)
 
 
 @router.get("/{rs}/protocols", summary="Every protocol", responses=_BIRD)
-def protocols(rs: RouteServer, glass: Glass) -> JSONResponse:
+async def protocols(request: Request, rs: RouteServer, glass: Glass) -> JSONResponse:
     """birdwatcher ``/protocols``: a map keyed by protocol name."""
-    return _answer(glass.protocols(rs))
+    return await _answer(request, glass.protocols, rs)
 
 
 @router.get("/{rs}/protocols/bgp", summary="BGP sessions", responses=_BIRD)
-def protocols_bgp(rs: RouteServer, glass: Glass) -> JSONResponse:
+async def protocols_bgp(request: Request, rs: RouteServer, glass: Glass) -> JSONResponse:
     """birdwatcher ``/protocols/bgp``: the BGP protocols, keyed by name."""
-    return _answer(glass.protocols(rs, bgp_only=True))
+    return await _answer(request, glass.protocols, rs, True)
 
 
 @router.get("/{rs}/protocols/short", summary="Protocol rows", responses=_BIRD)
-def protocols_short(rs: RouteServer, glass: Glass) -> JSONResponse:
+async def protocols_short(request: Request, rs: RouteServer, glass: Glass) -> JSONResponse:
     """birdwatcher ``/protocols/short``: each protocol's row of ``show protocols``."""
-    return _answer(glass.protocols_short(rs))
+    return await _answer(request, glass.protocols_short, rs)
 
 
 @router.get("/{rs}/routes/protocol/{protocol}", summary="Accepted routes", responses=_ROUTES)
-def routes_protocol(
-    rs: RouteServer, glass: Glass, protocol: str, offset: Offset = None, limit: Limit = None
+async def routes_protocol(
+    request: Request,
+    rs: RouteServer,
+    glass: Glass,
+    protocol: str,
+    offset: Offset = None,
+    limit: Limit = None,
 ) -> JSONResponse:
     """birdwatcher ``/routes/protocol/{id}``: the routes a session's import filter accepted."""
-    return _routes(glass, rs, RouteQuery.PROTOCOL, protocol, offset, limit)
+    return await _routes(request, glass, rs, RouteQuery.PROTOCOL, protocol, offset, limit)
 
 
 @router.get("/{rs}/routes/filtered/{protocol}", summary="Filtered routes", responses=_ROUTES)
-def routes_filtered(
-    rs: RouteServer, glass: Glass, protocol: str, offset: Offset = None, limit: Limit = None
+async def routes_filtered(
+    request: Request,
+    rs: RouteServer,
+    glass: Glass,
+    protocol: str,
+    offset: Offset = None,
+    limit: Limit = None,
 ) -> JSONResponse:
     """birdwatcher ``/routes/filtered/{id}``: the routes a session's import filter rejected,
     each with its reject reasons as ``(rs_asn, 1101, code)`` large communities."""
-    return _routes(glass, rs, RouteQuery.FILTERED, protocol, offset, limit)
+    return await _routes(request, glass, rs, RouteQuery.FILTERED, protocol, offset, limit)
 
 
 @router.get("/{rs}/routes/noexport/{protocol}", summary="Routes not exported", responses=_ROUTES)
-def routes_noexport(
-    rs: RouteServer, glass: Glass, protocol: str, offset: Offset = None, limit: Limit = None
+async def routes_noexport(
+    request: Request,
+    rs: RouteServer,
+    glass: Glass,
+    protocol: str,
+    offset: Offset = None,
+    limit: Limit = None,
 ) -> JSONResponse:
     """birdwatcher ``/routes/noexport/{id}``: routes the export filter kept from a session."""
-    return _routes(glass, rs, RouteQuery.NOEXPORT, protocol, offset, limit)
+    return await _routes(request, glass, rs, RouteQuery.NOEXPORT, protocol, offset, limit)
 
 
 @router.get("/{rs}/routes/table/{table}", summary="Routes of a table", responses=_ROUTES)
-def routes_table(
-    rs: RouteServer, glass: Glass, table: str, offset: Offset = None, limit: Limit = None
+async def routes_table(
+    request: Request,
+    rs: RouteServer,
+    glass: Glass,
+    table: str,
+    offset: Offset = None,
+    limit: Limit = None,
 ) -> JSONResponse:
     """birdwatcher ``/routes/table/{table}``: every accepted route of a table."""
-    return _routes(glass, rs, RouteQuery.TABLE, table, offset, limit)
+    return await _routes(request, glass, rs, RouteQuery.TABLE, table, offset, limit)
 
 
 @router.get(
     "/{rs}/routes/table/{table}/filtered", summary="Filtered routes of a table", responses=_ROUTES
 )
-def routes_table_filtered(
-    rs: RouteServer, glass: Glass, table: str, offset: Offset = None, limit: Limit = None
+async def routes_table_filtered(
+    request: Request,
+    rs: RouteServer,
+    glass: Glass,
+    table: str,
+    offset: Offset = None,
+    limit: Limit = None,
 ) -> JSONResponse:
     """birdwatcher ``/routes/table/{table}/filtered``: every filtered route of a table."""
-    return _routes(glass, rs, RouteQuery.TABLE_FILTERED, table, offset, limit)
+    return await _routes(request, glass, rs, RouteQuery.TABLE_FILTERED, table, offset, limit)
 
 
 @router.get("/{rs}/routes/prefix", summary="Routes for a prefix", responses=_ROUTES)
-def routes_prefix(
+async def routes_prefix(
+    request: Request,
     rs: RouteServer,
     glass: Glass,
     prefix: Annotated[str, Query(description="A prefix or address, e.g. 192.0.2.0/24.")],
@@ -167,4 +214,4 @@ def routes_prefix(
 ) -> JSONResponse:
     """birdwatcher ``/routes/prefix?prefix=``: the routes of the most specific network
     covering the prefix or address."""
-    return _routes(glass, rs, RouteQuery.PREFIX, prefix, offset, limit)
+    return await _routes(request, glass, rs, RouteQuery.PREFIX, prefix, offset, limit)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from api.deps import Db, Principal, Settings, User, own_asn, scope_asn
 from api.pagination import DEFAULT_LIMIT, Limit, Offset, Page, page
 from api.schemas.monitor import ReachOverview
 from api.schemas.problem import errors
+from api.threads import waiting_on_bird
 from ixp.exchange import get_exchange, get_route_server
 from ixp.members import check_member
 from ixp.models import RouteServer
@@ -100,7 +101,8 @@ def member_sessions(
     summary="A member's accepted or filtered routes",
     responses=_SIGNED_IN,
 )
-def member_routes(
+async def member_routes(
+    request: Request,
     asn: MemberAsn,
     user: User,
     db: Db,
@@ -113,18 +115,25 @@ def member_routes(
     offset: Offset = 0,
 ) -> Page[FilteredRouteRow | RouteRow]:
     """The routes the member announces that the route servers accepted, or (``filtered``)
-    those they filtered, with the reject reasons decoded into words. Read from BIRD now."""
+    those they filtered, with the reject reasons decoded into words. Read from BIRD now,
+    on the threads kept for waits on BIRD (``api.threads``)."""
+    rows = await waiting_on_bird(request, _routes_of, db, user, asn, rs, filtered, settings)
+    return page(rows, limit, offset)
+
+
+def _routes_of(
+    db: Session, user: Principal, asn: int, rs: str | None, filtered: bool, settings: Settings
+) -> list[FilteredRouteRow | RouteRow]:
     number = _member(db, user, asn)
     exchange = get_exchange(db)
     targets = [get_route_server(db, rs, exchange)] if rs is not None else exchange.route_servers
-    rows = routes.member_routes(
+    return routes.member_routes(
         targets,
         number,
         filtered=filtered,
         timeout=settings.bird_timeout_seconds,
         sockets=settings.bird_sockets,
     )
-    return page(rows, limit, offset)
 
 
 @router.get("/events", summary="Session events", responses=_SIGNED_IN)

@@ -108,7 +108,12 @@ class BirdClient:
             raise SourceUnavailable(f"bird socket {self.path}: {exc.strerror or exc}") from None
         self._sock = sock
         self._reader = split_lines(self._chunks(sock))
-        greeting = self._read_reply("<connect>")
+        try:
+            greeting = self._read_reply("<connect>")
+        except BaseException:
+            # ``with`` never reaches __exit__ when __enter__ fails: close here.
+            self.close()
+            raise
         self.version = greeting[0].text.removesuffix(" ready.").removeprefix("BIRD ")
 
     def close(self) -> None:

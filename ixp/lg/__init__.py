@@ -6,7 +6,7 @@ JSON shapes, :mod:`~ixp.lg.cache` keeps each answer for a short time, and
 layer (``api/routers/lg.py``) only maps URLs to these calls.
 """
 
-from ixp.lg.cache import Cached, TtlCache
+from ixp.lg.cache import Cached, NotKept, TtlCache
 from ixp.lg.service import (
     VERSION,
     LookingGlass,
@@ -22,6 +22,7 @@ __all__ = [
     "VERSION",
     "Cached",
     "LookingGlass",
+    "NotKept",
     "Page",
     "RouteQuery",
     "Target",

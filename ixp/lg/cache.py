@@ -41,6 +41,10 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class NotKept(LookupError):
+    """No answer is kept for a key yet, and the caller would not wait for one."""
+
+
 @dataclass(frozen=True)
 class Cached(Generic[V]):
     """An answer, when it was fetched, until when it is reused, and whether it was reused."""
@@ -110,12 +114,18 @@ class TtlCache(Generic[V]):
         self._refreshing.add(key)
         return entry, True
 
-    def get(self, key: Hashable, fetch: Callable[[], V]) -> Cached[V]:
+    def get(self, key: Hashable, fetch: Callable[[], V], *, block: bool = True) -> Cached[V]:
         """The answer of ``key``: a kept one (refreshed in the background once expired),
-        or, the first time, ``fetch()``'s."""
+        or, the first time, ``fetch()``'s.
+
+        With ``block`` false, ``NotKept`` instead of fetching: a caller that must not
+        wait (an event loop) asks again where it may.
+        """
         with self._lock:
             entry, refresh = self._kept(key)
             if entry is None:
+                if not block:
+                    raise NotKept(key)
                 fetching = self._fetching.setdefault(key, threading.Lock())
         if entry is None:
             return self._first(key, fetch, fetching)

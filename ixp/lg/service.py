@@ -176,35 +176,45 @@ class LookingGlass:
         self._client = client or functools.partial(BirdClient, timeout=timeout)
 
     def _ask(
-        self, rs: Target, key: tuple[str, ...], fetch: Callable[[BirdClient], dict[str, Any]]
+        self,
+        rs: Target,
+        key: tuple[str, ...],
+        fetch: Callable[[BirdClient], dict[str, Any]],
+        block: bool,
     ) -> Cached[dict[str, Any]]:
         def load() -> dict[str, Any]:
             with self._client(rs.socket) as bird:
                 return fetch(bird)
 
-        return self.cache.get((rs.socket, *key), load)
+        return self.cache.get((rs.socket, *key), load, block=block)
 
-    def status(self, rs: Target) -> Cached[dict[str, Any]]:
-        """``/status``."""
+    def status(self, rs: Target, *, block: bool = True) -> Cached[dict[str, Any]]:
+        """``/status``. Every query takes ``block``: false, ``NotKept`` rather than a wait
+        on BIRD (``TtlCache.get``)."""
         return self._ask(
-            rs, ("status",), lambda bird: {"status": shapes.status(bird.status(), utc_now())}
+            rs,
+            ("status",),
+            lambda bird: {"status": shapes.status(bird.status(), utc_now())},
+            block,
         )
 
-    def protocols(self, rs: Target, bgp_only: bool = False) -> Cached[dict[str, Any]]:
+    def protocols(
+        self, rs: Target, bgp_only: bool = False, *, block: bool = True
+    ) -> Cached[dict[str, Any]]:
         """``/protocols`` (every protocol) or ``/protocols/bgp`` (BGP sessions only)."""
 
         def fetch(bird: BirdClient) -> dict[str, Any]:
             now = utc_now()
             return {"protocols": {p.name: shapes.protocol(p, now) for p in bird.protocols()}}
 
-        answer = self._ask(rs, ("protocols",), fetch)
+        answer = self._ask(rs, ("protocols",), fetch, block)
         if not bgp_only:
             return answer
         everything = answer.value["protocols"]
         bgp = {name: p for name, p in everything.items() if p["bird_protocol"] == "BGP"}
         return Cached({"protocols": bgp}, answer.cached_at, answer.expires_at, answer.from_cache)
 
-    def protocols_short(self, rs: Target) -> Cached[dict[str, Any]]:
+    def protocols_short(self, rs: Target, *, block: bool = True) -> Cached[dict[str, Any]]:
         """``/protocols/short``."""
 
         def fetch(bird: BirdClient) -> dict[str, Any]:
@@ -212,9 +222,11 @@ class LookingGlass:
             rows = bird.protocol_rows()
             return {"protocols": {p.name: shapes.protocol_row(p, now) for p in rows}}
 
-        return self._ask(rs, ("protocols_short",), fetch)
+        return self._ask(rs, ("protocols_short",), fetch, block)
 
-    def routes(self, rs: Target, query: RouteQuery, name: str) -> Cached[dict[str, Any]]:
+    def routes(
+        self, rs: Target, query: RouteQuery, name: str, *, block: bool = True
+    ) -> Cached[dict[str, Any]]:
         """The routes of one query (``name``: the protocol, table or prefix it is about).
 
         A name BIRD does not know is ``NotFound``; a lookup no route covers is no routes.
@@ -229,7 +241,7 @@ class LookingGlass:
             now = utc_now()
             return {"routes": [shapes.route(r, now) for r in found]}
 
-        return self._ask(rs, ("routes", query.name, name), fetch)
+        return self._ask(rs, ("routes", query.name, name), fetch, block)
 
 
 def _routes(bird: BirdClient, arguments: str, field: str, name: str) -> list[BirdRoute]:

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ixp.errors import NotFound, SourceUnavailable
-from ixp.lg import TtlCache
+from ixp.lg import NotKept, TtlCache
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -216,3 +216,16 @@ def test_concurrent_requests_for_one_key_wait_for_a_single_fetch() -> None:
 def test_a_cache_holds_at_least_one_entry() -> None:
     with pytest.raises(ValueError, match="at least one"):
         TtlCache(1.0, 0)
+
+
+def test_a_caller_that_will_not_wait_is_told_nothing_is_kept_and_nothing_is_fetched() -> None:
+    kept, clock, refreshes = cache()
+    fetch = Counter()
+    with pytest.raises(NotKept):
+        kept.get("a", fetch, block=False)
+    assert fetch.calls == 0
+    assert kept.get("a", fetch).value == 1
+    assert kept.get("a", fetch, block=False).value == 1
+    clock.seconds = 31.0
+    stale = kept.get("a", fetch, block=False)
+    assert (stale.value, refreshes.run(), fetch.calls) == (1, 1, 2)
