@@ -43,10 +43,9 @@ from rs_build import machine_notes
 
 from ixp.bird import BirdClient, parse_routes
 from ixp.lab import netns
-from ixp.lab.bird import BirdDaemon
+from ixp.lab.bird import bird_in_namespace
 from ixp.lg import shapes
 from ixp.lg.cache import utc_now
-from ixp.settings import Settings
 
 V4_FIRST = 11 << 24  # 11.0.0.0: /24s upwards, clear of the bogon ranges
 
@@ -89,25 +88,13 @@ def running_bird(sizes: Sequence[int], table: int) -> Iterator[str]:
     if reason is not None:
         raise SystemExit(f"a namespace is needed for BIRD: {reason}")
     with tempfile.TemporaryDirectory(prefix="ixpr-", dir="/tmp") as temp:
-        directory = Path(temp)
-        (directory / "bird.conf").write_text(bird_config(sizes, table), encoding="utf-8")
-        namespace = f"ixp-read-{os.getpid()}"
-        daemon = BirdDaemon(
-            namespace=namespace,
-            config=directory / "bird.conf",
-            socket=directory / "bird.ctl",
-            pidfile=directory / "bird.pid",
-            settings=Settings(home=directory / "home"),
-        )
-        netns.create_namespace(namespace)
-        try:
-            started = time.perf_counter()
-            daemon.start(timeout=300.0)
+        started = time.perf_counter()
+        config = bird_config(sizes, table)
+        with bird_in_namespace(
+            config, Path(temp), f"ixp-read-{os.getpid()}", timeout=300.0
+        ) as daemon:
             print(f"  BIRD up with {table:,} routes in {time.perf_counter() - started:.1f} s")
             yield str(daemon.socket)
-        finally:
-            daemon.stop()
-            netns.delete_namespace(namespace)
 
 
 @dataclass

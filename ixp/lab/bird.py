@@ -11,6 +11,8 @@ settle instead of sleeping.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from ixp.bird import (
     reply_text,
 )
 from ixp.errors import SourceUnavailable
-from ixp.lab.netns import LabError, run, stop_pids, wait_until
+from ixp.lab.netns import LabError, create_namespace, delete_namespace, run, stop_pids, wait_until
 from ixp.settings import Settings
 
 # AF_UNIX paths are limited to 108 bytes including the terminating NUL.
@@ -111,3 +113,27 @@ class BirdDaemon:
         """``show route <arguments> all`` parsed, e.g. ``routes("filtered")``."""
         with self.client() as client:
             return client.routes(arguments)
+
+
+@contextmanager
+def bird_in_namespace(
+    config: str, directory: Path, namespace: str, *, timeout: float = 10.0
+) -> Iterator[BirdDaemon]:
+    """A BIRD running ``config`` alone in a new ``namespace``, its files in ``directory``;
+    stopped and the namespace deleted afterwards, whatever happened. For a BIRD that
+    needs no lab around it: a looking glass or a parser to read from."""
+    (directory / "bird.conf").write_text(config, encoding="utf-8")
+    daemon = BirdDaemon(
+        namespace=namespace,
+        config=directory / "bird.conf",
+        socket=directory / "bird.ctl",
+        pidfile=directory / "bird.pid",
+        settings=Settings(home=directory / "home"),
+    )
+    create_namespace(namespace)
+    try:
+        daemon.start(timeout=timeout)
+        yield daemon
+    finally:
+        daemon.stop()
+        delete_namespace(namespace)

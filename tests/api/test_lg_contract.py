@@ -29,8 +29,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from ixp.bird import BirdClient, ReplyLine
 from ixp.exchange import get_route_server
-from ixp.lab import netns
-from ixp.lab.bird import BirdDaemon
+from ixp.lab.bird import bird_in_namespace
 from ixp.lg import VERSION, LookingGlass
 from ixp.settings import Settings
 from tests.api.conftest import World
@@ -79,22 +78,8 @@ def bird_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if reason:
         pytest.skip(reason)
     directory = tmp_path_factory.mktemp("lg-bird")
-    (directory / "bird.conf").write_text(CONFIG, encoding="utf-8")
-    namespace = f"ixp-lg-{os.getpid()}"
-    daemon = BirdDaemon(
-        namespace=namespace,
-        config=directory / "bird.conf",
-        socket=directory / "bird.ctl",
-        pidfile=directory / "bird.pid",
-        settings=Settings(home=directory / "home"),
-    )
-    netns.create_namespace(namespace)
-    try:
-        daemon.start()
+    with bird_in_namespace(CONFIG, directory, f"ixp-lg-{os.getpid()}") as daemon:
         yield str(daemon.socket)
-    finally:
-        daemon.stop()
-        netns.delete_namespace(namespace)
 
 
 class CountingClient(BirdClient):
