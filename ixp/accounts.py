@@ -280,11 +280,21 @@ def _failures_since(
     return int(count or 0)
 
 
+def _login_window(settings: Settings) -> dt.timedelta:
+    return dt.timedelta(minutes=settings.web_login_window_minutes)
+
+
+def _forget_failures_before(session: Session, since: dt.datetime) -> None:
+    """Drop failures too old to count. Done with every new failure, so the table holds
+    no more than one window's failures however many addresses an attacker goes through."""
+    session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+
+
 def _check_rate(
     session: Session, username: str, address: str, settings: Settings, now: dt.datetime
 ) -> None:
     """Refuse before checking the password when the account or the address failed too often."""
-    window = dt.timedelta(minutes=settings.web_login_window_minutes)
+    window = _login_window(settings)
     since = now - window
     by_account = _failures_since(session, LoginFailure.username, username, since)
     by_address = _failures_since(session, LoginFailure.address, address, since)
@@ -333,6 +343,7 @@ def authenticate(
     )
     with transaction(session):
         if user is None or not good:
+            _forget_failures_before(session, now - _login_window(settings))
             session.add(LoginFailure(at=now, username=key, address=address))
         else:
             if passwords.hasher.check_needs_rehash(user.password_hash):
