@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/builds", tags=["builds"])
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Build the route servers' configurations",
-    responses=errors(403, 404, 422),
+    responses=errors(403, 404, 409, 422),
 )
 def trigger_build(
     operator: Operator,
@@ -32,7 +32,8 @@ def trigger_build(
 ) -> BuildDetail:
     """Render, ``bird -p`` check and publish every (or one) route server's configuration,
     all or none, into ``<home>/rs``. The build is recorded either way: ``ok`` says whether
-    it was published, ``error`` why not."""
+    it was published, ``error`` why not. Another build running there (CLI, nightly job)
+    is a 409 naming who started it."""
     outcome = history.run_build(
         db,
         settings,

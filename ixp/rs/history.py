@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from ixp import validate
+from ixp import locks, validate
 from ixp.db import transaction
 from ixp.errors import IxpError, NotFound
 from ixp.exchange import get_exchange, get_route_server
-from ixp.models import BuildRecord
+from ixp.models import BuildRecord, Exchange
 from ixp.models.base import utcnow
 from ixp.rs.build import BuildReport, MemberSummary, build
 from ixp.rs.context import IrrNote
@@ -35,6 +35,8 @@ from ixp.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Beside the configurations it guards; a dot-file, never one of them.
+BUILD_LOCK = ".ixp-build.lock"
 _ERROR_LENGTH = int(BuildRecord.__table__.c.error.type.length)  # type: ignore[attr-defined]
 _ACTOR_LENGTH = int(BuildRecord.__table__.c.actor.type.length)  # type: ignore[attr-defined]
 
@@ -167,6 +169,9 @@ def run_build(
 ) -> BuildOutcome:
     """Build, check and publish like ``ixp.rs.build.build``, and record the outcome.
 
+    One build at a time into ``out_dir`` (CLI, API and nightly job alike): another
+    one already running there is a ``Conflict`` naming who started it.
+
     A failed build (BIRD refused a configuration, a file could not be published, a
     tool could not run) is recorded and returned in ``failure``; a bug is recorded
     and raised.
@@ -175,6 +180,19 @@ def run_build(
     exchange = get_exchange(session)
     if rs_name is not None:
         get_route_server(session, rs_name, exchange)
+    lock = out_dir / BUILD_LOCK
+    with locks.exclusive(lock, f"a build into {out_dir}", holder=f"started by {actor}"):
+        return _locked_build(session, settings, out_dir, exchange, rs_name, actor)
+
+
+def _locked_build(
+    session: Session,
+    settings: Settings,
+    out_dir: Path,
+    exchange: Exchange,
+    rs_name: str | None,
+    actor: str,
+) -> BuildOutcome:
     record = BuildRecord(exchange_id=exchange.id, actor=actor, started_at=utcnow())
     report: BuildReport | None = None
     failure: IxpError | None = None

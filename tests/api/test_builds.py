@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
+from ixp.rs.history import BUILD_LOCK
 from ixp.settings import Settings
 from tests.api.conftest import World
 from tests.cli import run
@@ -105,3 +108,44 @@ def test_cli_builds_are_recorded_in_the_same_history(
     assert [b["id"] for b in listed["items"]] == [recorded["id"]]
     code, out, _ = run(cli, "rs", "builds")
     assert code == 0 and "Builds (1 of 1)" in out
+
+
+@pytest.fixture
+def build_in_progress(api_settings: Settings) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the build lock of ``<home>/rs``, as a running build does."""
+    lock = api_settings.home / "rs" / BUILD_LOCK
+    holder = subprocess.Popen(
+        [
+            sys.executable, "-c",
+            "import sys, time; from pathlib import Path; from ixp import locks\n"
+            "with locks.exclusive(Path(sys.argv[1]), 'a build', holder='started by nightly'):\n"
+            "    print('held', flush=True); time.sleep(60)",
+            str(lock),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with holder:  # closes its pipe
+        yield holder
+        holder.kill()
+
+
+def test_one_build_at_a_time_and_a_killed_build_leaves_no_lock(
+    client: TestClient,
+    world: World,
+    cli: CliRunner,
+    api_settings: Settings,
+    build_in_progress: subprocess.Popen[str],
+) -> None:
+    operator = world.callers["operator"]
+    refused = client.post("/api/v1/builds", headers=operator)
+    assert refused.status_code == 409 and refused.headers["content-type"] == PROBLEM
+    detail = refused.json()["detail"]
+    assert "is already running (started by nightly, pid" in detail, detail
+    code, _, err = run(cli, "rs", "build", "--out", str(api_settings.home / "rs"))
+    assert code == 2 and err.startswith("error: a build into ") and err.count("\n") == 1, err
+    assert client.get("/api/v1/builds", headers=operator).json()["total"] == 0
+    build_in_progress.kill()  # SIGKILL: no chance to clean up
+    build_in_progress.wait()
+    assert client.post("/api/v1/builds", headers=operator).status_code == 201
