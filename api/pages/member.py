@@ -10,6 +10,7 @@ than showing part of the routes as if they were all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -20,6 +21,7 @@ from api.deps import Db, Principal, Settings, User, own_asn
 from api.pages.render import Look, Viewer, page
 from api.routers.members import Asn
 from api.schemas.members import MEMBER_EDITABLE
+from api.threads import waiting_on_bird
 from ixp import macreview, members
 from ixp.errors import NotFound, SourceUnavailable, ValidationError
 from ixp.exchange import get_exchange
@@ -64,13 +66,21 @@ def _shown(db: Session, user: Principal, asn: int) -> Shown:
 
 
 def _page(
-    request: Request, template: str, viewer: Viewer, shown: Shown, tab: str, **context: Any
+    request: Request,
+    template: str,
+    viewer: Viewer,
+    shown: Shown,
+    tab: str,
+    *,
+    status: int = 200,
+    **context: Any,
 ) -> HTMLResponse:
     return page(
         request,
         template,
         viewer=viewer,
         exchange=shown.exchange.name,
+        status=status,
         member=shown.member,
         tab=tab,
         **context,
@@ -122,13 +132,24 @@ class Filtered:
     advice: tuple[Advice, ...]
 
 
-def _live_routes(
-    shown: Shown, settings: Settings, viewer: Viewer, *, filtered: bool
-) -> tuple[list[RouteRow], str | None, int]:
-    """The member's routes from every route server's BIRD, what went wrong, and the status.
+@dataclass(frozen=True)
+class LiveRoutes:
+    """A member's routes as read from every route server's BIRD just now; ``trouble`` says
+    why the list is empty when it could not be read, ``status`` is the page's."""
 
-    Where a route server's control socket is, is for operators: members read that a
-    route server cannot be reached."""
+    shown: Shown
+    rows: list[RouteRow]
+    trouble: str | None = None
+    status: int = 200
+
+
+def _live_routes(
+    db: Session, user: Principal, asn: int, settings: Settings, *, filtered: bool
+) -> LiveRoutes:
+    """Member ``asn``'s routes, if the caller may see it. Runs on the threads kept for
+    waits on BIRD (``api.threads``), as the API's routes do. Where a route server's control
+    socket is, is for operators: members read that a route server cannot be reached."""
+    shown = _shown(db, user, asn)
     try:
         rows = routes.member_routes(
             shown.exchange.route_servers,
@@ -138,22 +159,24 @@ def _live_routes(
             sockets=settings.bird_sockets,
         )
     except SourceUnavailable as exc:
-        why = f" ({exc.reason})" if viewer.operator else ""
-        return [], f"A route server cannot be reached right now{why}. Try again in a minute.", 503
+        why = f" ({exc.reason})" if user.is_operator else ""
+        trouble = f"A route server cannot be reached right now{why}. Try again in a minute."
+        return LiveRoutes(shown, [], trouble, 503)
     except NotFound:
-        return [], "Your network has no BGP session on the route servers right now.", 200
-    return rows, None, 200
+        return LiveRoutes(shown, [], "Your network has no BGP session on the route servers now.")
+    return LiveRoutes(shown, rows)
 
 
 @router.get("/routes/filtered", response_class=HTMLResponse)
-def filtered_routes(
+async def filtered_routes(
     request: Request, asn: Asn, user: User, viewer: Look, db: Db, settings: Settings
 ) -> HTMLResponse:
     """The routes the route servers filtered, each with why and what to do about it."""
-    shown = _shown(db, user, asn)
-    rows, trouble, status = _live_routes(shown, settings, viewer, filtered=True)
+    live = await waiting_on_bird(
+        request, partial(_live_routes, filtered=True), db, user, asn, settings
+    )
     limits = limits_from(settings)
-    member = shown.member
+    member = live.shown.member
     filtered = [
         Filtered(
             row,
@@ -164,18 +187,23 @@ def filtered_routes(
                 limits=limits,
             ),
         )
-        for row in rows
+        for row in live.rows
         if isinstance(row, FilteredRouteRow)
     ]
-    response = _page(
-        request, "member/filtered.html", viewer, shown, "filtered", routes=filtered, trouble=trouble
+    return _page(
+        request,
+        "member/filtered.html",
+        viewer,
+        live.shown,
+        "filtered",
+        status=live.status,
+        routes=filtered,
+        trouble=live.trouble,
     )
-    response.status_code = status
-    return response
 
 
 @router.get("/routes/accepted", response_class=HTMLResponse)
-def accepted_routes(
+async def accepted_routes(
     request: Request,
     asn: Asn,
     user: User,
@@ -185,24 +213,24 @@ def accepted_routes(
     number: Annotated[int, Query(alias="page", ge=1, le=2**20)] = 1,
 ) -> HTMLResponse:
     """The member's routes the route servers accepted, a page at a time."""
-    shown = _shown(db, user, asn)
-    rows, trouble, status = _live_routes(shown, settings, viewer, filtered=False)
-    pages = max(1, -(-len(rows) // ROUTES_PER_PAGE))
+    live = await waiting_on_bird(
+        request, partial(_live_routes, filtered=False), db, user, asn, settings
+    )
+    pages = max(1, -(-len(live.rows) // ROUTES_PER_PAGE))
     start = (number - 1) * ROUTES_PER_PAGE
-    response = _page(
+    return _page(
         request,
         "member/accepted.html",
         viewer,
-        shown,
+        live.shown,
         "accepted",
-        routes=rows[start : start + ROUTES_PER_PAGE],
-        total=len(rows),
+        status=live.status,
+        routes=live.rows[start : start + ROUTES_PER_PAGE],
+        total=len(live.rows),
         page_number=number,
         pages=pages,
-        trouble=trouble,
+        trouble=live.trouble,
     )
-    response.status_code = status
-    return response
 
 
 @router.get("/router", response_class=HTMLResponse)
@@ -222,19 +250,18 @@ def router_config(
         text = member_snippet(db, shown.member.asn, platform, shown.exchange)
     except ValidationError as exc:
         error = exc.reason
-    response = _page(
+    return _page(
         request,
         "member/router.html",
         viewer,
         shown,
         "router",
+        status=422 if error else 200,
         platforms=PLATFORMS,
         platform=platform,
         snippet=text,
         error=error,
     )
-    response.status_code = 422 if error else 200
-    return response
 
 
 def _contacts_form(
@@ -246,19 +273,18 @@ def _contacts_form(
     errors: dict[str, str],
     saved: bool = False,
 ) -> HTMLResponse:
-    response = _page(
+    return _page(
         request,
         "member/contacts.html",
         viewer,
         shown,
         "contacts",
+        status=422 if errors else 200,
         fields=CONTACTS,
         values=values,
         errors=errors,
         saved=saved,
     )
-    response.status_code = 422 if errors else 200
-    return response
 
 
 def _field_errors(exc: ValidationError) -> dict[str, str]:
@@ -356,19 +382,15 @@ def propose_macs(
     try:
         macreview.propose(db, shown.member.asn, listed, actor=user.username)
     except ValidationError as exc:
-        response = _page(
+        return _page(
             request,
             "member/macs.html",
             viewer,
             shown,
             "macs",
+            status=422,
             proposal=_open_proposal(db, shown.member.asn),
             given=given,
-            errors=[
-                f"{e.value} {e.reason}" if isinstance(e.value, str) else e.reason
-                for e in exc.errors
-            ],
+            errors=[_mac_error(e) for e in exc.errors],
         )
-        response.status_code = 422
-        return response
     return RedirectResponse(f"/members/{shown.member.asn}/macs", status_code=303)

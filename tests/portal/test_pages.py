@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from api.app import create_app
 from api.security import CSRF_FIELD
 from ixp import members
+from ixp.settings import Settings
 from tests.api.conftest import MEMBER_A, MEMBER_B, PASSWORD, World, add_test_member
+from tests.api.test_threads import SilentBird, pool_free_request
 
 HTML = {"accept": "text/html"}
 HOSTILE = "</script><img src=x onerror=alert(1)> ٹیلی‌نیٹ"
@@ -238,3 +242,45 @@ def test_the_member_page_runs_a_fixed_number_of_queries(
         assert client.get(f"/members/{MEMBER_A}").status_code == 200
     # the user, the exchange, the member and its rows (5, as the API's show_member), sessions
     assert len(few) == len(many) <= 9, many
+
+
+def test_the_mac_form_names_every_refused_mac(client: TestClient) -> None:
+    sign_in(client)
+    token = csrf_of(client.get(f"/members/{MEMBER_A}/macs").text)
+    taken = "02:00:00:00:00:16"  # member B's (tests.api.conftest: host 22)
+    answer = client.post(
+        f"/members/{MEMBER_A}/macs", data={"macs": f"zz:zz\n{taken}", CSRF_FIELD: token}
+    )
+    assert answer.status_code == 422
+    errors = re.search(r'<ul class="error" id="e-macs">(.*?)</ul>', answer.text, re.S)
+    assert (
+        errors
+        and "zz:zz" in errors.group(1)
+        and f"{taken} is already used by AS" in errors.group(1)
+    )
+    good = client.post(
+        f"/members/{MEMBER_A}/macs",
+        data={"macs": "02:00:00:00:01:21, 02:00:00:00:01:22", CSRF_FIELD: token},
+    )
+    assert good.status_code == 200 and "Waiting for review since" in good.text
+
+
+def test_a_silent_bird_holds_up_only_the_routes_page(
+    api_settings: Settings, world: World, silent_bird: SilentBird
+) -> None:
+    """The filtered-routes page waits for BIRD on the threads kept for that, as the API
+    does: the worker's one handler thread still serves everyone else."""
+    settings = api_settings.model_copy(update={"web_threads": 1, "bird_timeout_seconds": 20.0})
+    with (
+        TestClient(create_app(settings), raise_server_exceptions=False) as client,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        operator = world.callers["operator"]
+        waiting = pool.submit(client.get, f"/members/{MEMBER_A}/routes/filtered", headers=operator)
+        assert silent_bird.accepted.wait(10), "the page never reached BIRD"
+        me = pool_free_request(client, world)
+        assert not waiting.done()
+        silent_bird.released.set()
+        page = waiting.result(30)
+    assert me == 200
+    assert page.status_code == 503 and "A route server cannot be reached right now" in page.text
