@@ -75,7 +75,7 @@ demo: system-deps venv assets
 		echo "not root: skipping the lab (real BGP sessions need network namespaces)"; \
 	fi
 	$(BIN)/ixp demo logins
-	@echo "Web API: http://127.0.0.1:$${IXP_WEB_PORT:-8080}/api/v1/docs  looking glass: /lg/  (Ctrl-C stops it)"
+	@echo "Portal: http://127.0.0.1:$${IXP_WEB_PORT:-8080}/  web API: /api/v1/docs  looking glass: /lg/  (Ctrl-C stops it)"
 	@if [ "$$(id -u)" = 0 ]; then $(BIN)/ixp serve --lab; else $(BIN)/ixp serve; fi
 
 clean:
