@@ -256,3 +256,26 @@ def test_the_date_of_joining_is_a_date_or_its_iso_text(ix: Session) -> None:
     assert changed.joined == dt.date(2022, 1, 2)
     with pytest.raises(ValidationError, match=r"^joined: '2021-13-01' is not a date"):
         members.update_member(ix, 38193, {"joined": "2021-13-01"}, actor="test")
+
+
+def test_a_page_of_the_listing_shows_each_member_exactly_as_show_member_does(
+    ix: Session,
+) -> None:
+    """The listing reads columns by position in a few queries; one member at a time reads
+    ORM objects. Both must give the same view, field for field."""
+    for n, asn in enumerate((38193, 45595, 23674, 9541, 17557)):
+        members.add_member(
+            ix,
+            member_input(
+                asn=asn, name=f"Net {n}", as_set=f"AS-NET{n}", macs=[f"00:11:22:33:44:{n:02x}"],
+                noc_email=f"noc@as{asn}.example.net" if n % 2 else None,
+            ),
+            actor="test",
+        )  # fmt: skip
+    members.update_member(ix, 9541, {"url": "https://as9541.example.net"}, actor="test")
+    members.suspend_member(ix, 17557, actor="test")
+    page, total = members.member_page(ix, members.MemberFilter(), limit=3, offset=1)
+    assert total == 5 and [view.asn for view in page] == [17557, 23674, 38193]
+    assert page == [members.show_member(ix, view.asn) for view in page]
+    everyone, _ = members.member_page(ix, members.MemberFilter(), limit=10, offset=0)
+    assert everyone == members.show_members(ix)
