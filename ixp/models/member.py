@@ -90,7 +90,7 @@ class Connection(Base):
     __tablename__ = "connections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     lan_id: Mapped[int] = mapped_column(ForeignKey("peering_lans.id", ondelete="RESTRICT"))
     port_id: Mapped[int | None] = mapped_column(
         ForeignKey("ports.id", ondelete="SET NULL"), unique=True
@@ -111,7 +111,9 @@ class MacAddress(Base):
     __tablename__ = "mac_addresses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), index=True
+    )
     mac: Mapped[str] = mapped_column(String(17), unique=True)
 
     connection: Mapped[Connection] = relationship(back_populates="macs")
@@ -124,7 +126,7 @@ class LanAddress(Base):
     __table_args__ = (UniqueConstraint("lan_id", "address"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     lan_id: Mapped[int] = mapped_column(ForeignKey("peering_lans.id", ondelete="RESTRICT"))
     family: Mapped[int] = mapped_column(Integer)
     address: Mapped[str] = mapped_column(String(64))
