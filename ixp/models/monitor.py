@@ -26,7 +26,7 @@ class SessionState(Base):
     route_server_id: Mapped[int] = mapped_column(ForeignKey("route_servers.id", ondelete="CASCADE"))
     protocol: Mapped[str] = mapped_column(String(64))
     family: Mapped[str] = mapped_column(String(8))
-    asn: Mapped[int | None] = mapped_column(BigInteger)
+    asn: Mapped[int | None] = mapped_column(BigInteger, index=True)
     neighbor: Mapped[str | None] = mapped_column(String(64))
     up: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(64))

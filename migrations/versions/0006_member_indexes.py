@@ -1,8 +1,8 @@
-"""indexes on the member columns of addresses, connections and MACs
+"""indexes on the member columns of addresses, connections, MACs and session states
 
-A member page reads these by member (and MACs by connection); without an index
-every read scanned the whole table, and SQLite built a temporary index of
-mac_addresses for each query.
+A member page reads these by member (MACs by connection, session states by ASN);
+without an index every read scanned the whole table, and SQLite built a
+temporary index of mac_addresses for each query.
 
 Revision ID: 0006
 Revises: 0005
@@ -22,6 +22,7 @@ INDEXES = (
     ("connections", "member_id"),
     ("lan_addresses", "member_id"),
     ("mac_addresses", "connection_id"),
+    ("monitor_session_states", "asn"),
 )
 
 
