@@ -7,6 +7,8 @@
 - ``sampling``: how far a sampled estimate can be trusted (the confidence interval).
 - ``sflowgen``: an encoder writing valid sFlow v5 streams, for tests, the benchmark
   and the demo.
+- ``pmacct``: the shipped ``sfacctd`` configuration and the JSON lines it writes, for
+  exchanges that put pmacct in front.
 
 No module here imports the web layer, and nothing runs at import time.
 """
