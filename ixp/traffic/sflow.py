@@ -75,13 +75,16 @@ _COUNTERS = struct.Struct(">3I")  # sequence, source, records
 _EXPANDED_COUNTERS = struct.Struct(">4I")
 _RAW_HEADER = struct.Struct(">4I")  # protocol, frame length, stripped, header length
 _INTERFACE_COUNTERS = struct.Struct(">IIQIIQ6IQ6I")
-# The hot path's one read: a compact flow sample up to its first record's header protocol,
-# frame length and header length, then the first frame's ethertype (MACs skipped).
+# The hot path's one read per sample: a flow sample (compact or expanded) up to its first
+# record's header protocol, frame length and header length, then the first frame's
+# ethertype (MACs skipped); the sampled header starts right after.
 _FAST = struct.Struct(">14I12xH")
-_FAST_HEADER_AT = 56  # offset of the sampled header in the sample body
+_FAST_EXPANDED = struct.Struct(">17I12xH")
+_FAST_HEADER_AT = 56  # offset of the sampled header in a compact sample's body
+_FAST_EXPANDED_HEADER_AT = 68
 _FAST_MIN_HEADER = 22  # room for two tags and the ethertype, so no bounds check is needed
-_FAST_MIN_LENGTH = _FAST_HEADER_AT + _FAST_MIN_HEADER
-assert _FAST.size == _FAST_HEADER_AT + 14 and _INTERFACE_COUNTERS.size == 88
+assert _FAST.size == _FAST_HEADER_AT + 14 and _FAST_EXPANDED.size == _FAST_EXPANDED_HEADER_AT + 14
+assert _INTERFACE_COUNTERS.size == INTERFACE_COUNTERS_LENGTH
 
 
 class Malformation(enum.StrEnum):
@@ -484,9 +487,12 @@ def tally(
     before = len(others)
     done = flows = 0
     # Locals: the loop below runs once per sample, a few million times a minute at most.
-    pair, fast, u16 = _PAIR.unpack_from, _FAST.unpack_from, _U16.unpack_from
+    pair, u16 = _PAIR.unpack_from, _U16.unpack_from
+    fast, fast_expanded = _FAST.unpack_from, _FAST_EXPANDED.unpack_from
     tpids = VLAN_TPIDS
     cell_of = cells.get
+    compact_length = _FAST_HEADER_AT + _FAST_MIN_HEADER
+    expanded_length = _FAST_EXPANDED_HEADER_AT + _FAST_MIN_HEADER
     try:
         while done < count:
             data_format, length = pair(data, offset)
@@ -494,7 +500,9 @@ def tally(
             following = body + ((length + 3) & -4)
             if following > end:
                 raise MalformedDatagram(Malformation.TRUNCATED, f"sample of {length} bytes")
-            if data_format == FLOW_SAMPLE and length >= _FAST_MIN_LENGTH:
+            # Where the first record's sampled header starts; 0: not the fast layout.
+            start = 0
+            if data_format == FLOW_SAMPLE and length >= compact_length:
                 (
                     seq,
                     source,
@@ -512,7 +520,40 @@ def tally(
                     header_length,
                     ethertype,
                 ) = fast(data, body)
-                at = body + 40 + ((record_length + 3) & -4)
+                start = body + _FAST_HEADER_AT
+            elif data_format == EXPANDED_FLOW_SAMPLE and length >= expanded_length:
+                (
+                    seq,
+                    source_type,
+                    source,
+                    rate,
+                    pool,
+                    drops,
+                    input_format,
+                    input_,
+                    _,
+                    _,
+                    n,
+                    record_format,
+                    record_length,
+                    protocol,
+                    frame_length,
+                    _,
+                    header_length,
+                    ethertype,
+                ) = fast_expanded(data, body)
+                # Keys as source_key and interface_key make them, when the compact form fits.
+                if (
+                    source_type < 0x100
+                    and source < 0x1000000
+                    and input_format < 4
+                    and input_ < 0x40000000
+                ):
+                    source |= source_type << 24
+                    input_ |= input_format << 30
+                    start = body + _FAST_EXPANDED_HEADER_AT
+            if start:
+                at = start - 16 + ((record_length + 3) & -4)  # the end of the first record
                 if (
                     record_format == RAW_PACKET_HEADER
                     and protocol == HEADER_ETHERNET
@@ -530,7 +571,6 @@ def tally(
                         at += 8 + ((record_length + 3) & -4)
                         n -= 1
                     if n == 1 and at == following:
-                        start = body + _FAST_HEADER_AT
                         if ethertype in tpids:
                             size = 22 if u16(data, start + 16)[0] in tpids else 18
                         else:

@@ -70,7 +70,8 @@ def other_records(draw: st.DrawFn) -> tuple[bytes, sflow.OtherRecord]:
 def flow_samples(draw: st.DrawFn) -> tuple[bytes, sflow.FlowSample]:
     expanded = draw(st.booleans())
     records = draw(st.lists(st.one_of(raw_headers(), other_records()), max_size=4))
-    if expanded:
+    if expanded and draw(st.booleans()):
+        # Values too large for the compact form: the reason expanded samples exist.
         source_type, source_index = draw(U32), draw(U32)
         input_format, input_, output_format, output = draw(U32), draw(U32), draw(U32), draw(U32)
     else:
