@@ -17,6 +17,7 @@ from ixp.models.member import (
 )
 from ixp.models.monitor import Alert, ReachSample, RirDelegation, SessionEvent, SessionState
 from ixp.models.rpki import RpkiLoad, RpkiRoa
+from ixp.models.version import DataVersion
 
 __all__ = [
     "Alert",
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "BuildRecord",
     "Connection",
+    "DataVersion",
     "Exchange",
     "IrrDataState",
     "IrrPrefixData",
