@@ -442,18 +442,26 @@ def _flow_cells(
     """The agent's cells merged by port, MACs, VLAN and IP version; unattributed, not ingress."""
     merged: dict[tuple[int, bytes, bytes, int, int], list[int]] = {}
     unattributed = not_ingress = 0
+    ip_versions = sflow.IP_VERSIONS
     for (source, input_key, rate, l2), (samples, frame_bytes) in cells.items():
-        input_format, input_ = sflow.interface_of(input_key)
-        port = input_ if input_format == 0 else 0
-        source_type, source_index = sflow.source_of(source)
-        if source_type != 0 or source_index != port:
+        if input_key < 0x40000000:  # the compact form of format 0: the ifIndex itself
+            port = input_key
+        else:
+            input_format, input_ = sflow.interface_of(input_key)
+            port = input_ if input_format == 0 else 0
+        # Taken at ingress: the data source is the input port (type 0, the same ifIndex).
+        if source != port and sflow.source_of(source) != (0, port):
             not_ingress += samples
-        frame = sflow.frame_of(l2)
-        if frame is None:
+        fields = sflow.head_fields(l2)
+        if fields is None:
             unattributed += samples
             continue
-        key = (port, frame.src_mac, frame.dst_mac, frame.vlan, frame.ip_version)
-        total = merged.setdefault(key, [0, 0, 0])
+        dst, src, vlan, ethertype = fields
+        key = (port, src, dst, vlan, ip_versions.get(ethertype, 0))
+        total = merged.get(key)
+        if total is None:
+            merged[key] = [samples, samples * rate, frame_bytes * rate]
+            continue
         total[0] += samples
         total[1] += samples * rate
         total[2] += frame_bytes * rate
