@@ -27,6 +27,7 @@ from api.routers import auth, builds, exchange, ixf, lg, macs, members, monitor,
 from api.security import Sessions
 from ixp import db
 from ixp.errors import IxpError, ValidationError
+from ixp.members import MemberPages
 from ixp.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = db.session_factory(engine)
     app.state.sessions = sessions
+    app.state.member_pages = MemberPages()
     _install_error_handlers(app, settings)
     for module in ROUTERS:
         app.include_router(module.router)

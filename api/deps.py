@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from api.security import COOKIE, CSRF_FIELD, CSRF_HEADER, BrowserSession, Sessions
 from ixp import accounts, validate
 from ixp.errors import AccessDenied, NotFound
+from ixp.members import MemberPages as MemberPagesCache
 from ixp.models import Role
 from ixp.models import User as UserRow
 from ixp.settings import Settings as SettingsModel
@@ -84,7 +85,14 @@ async def _sessions(request: Request) -> Sessions:
     return sessions
 
 
+async def _member_pages(request: Request) -> MemberPagesCache:
+    pages: MemberPagesCache = request.app.state.member_pages
+    return pages
+
+
 Settings = Annotated[SettingsModel, Depends(_settings)]
+# This worker's cache of member listing pages (``ixp.members.member_page``).
+MemberPages = Annotated[MemberPagesCache, Depends(_member_pages)]
 Db = Annotated[Session, Depends(_session)]
 SessionSigner = Annotated[Sessions, Depends(_sessions)]
 

@@ -24,6 +24,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ixp import versions
 from ixp.errors import Conflict, Remedy, SourceUnavailable, ValidationError
 from ixp.settings import Settings
 
@@ -213,8 +214,9 @@ def engine_from_settings(settings: Settings) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit (the CLI prints them afterwards)."""
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit (the CLI prints them afterwards)
+    and raise the data versions of what they change (``ixp.versions``)."""
+    return versions.track(sessionmaker(engine, expire_on_commit=False))
 
 
 @contextmanager

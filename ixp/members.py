@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-from ixp import addressing, audit, validate
+from ixp import addressing, audit, validate, versions
 from ixp.db import transaction
 from ixp.errors import Conflict, NotFound, Problems, ValidationError
 from ixp.exchange import get_exchange, get_route_server, peering_lan
@@ -41,6 +41,7 @@ from ixp.models import (
     RouteServer,
     RsSession,
 )
+from ixp.versions import VersionedCache
 
 
 @dataclass
@@ -428,6 +429,9 @@ def show_members(
     return [MemberView.of(m) for m in list_members(session, exchange, status=status, where=where)]
 
 
+MemberPages = VersionedCache[tuple[tuple[MemberView, ...], int]]
+
+
 def member_page(
     session: Session,
     where: MemberFilter,
@@ -435,13 +439,32 @@ def member_page(
     limit: int,
     offset: int,
     exchange: Exchange | None = None,
+    cache: MemberPages | None = None,
 ) -> tuple[list[MemberView], int]:
     """One page of ``show_members`` (by ASN) and how many members match in all.
 
     The page is cut in the database: a request for 100 of 1,000 members loads 100,
-    in five queries.
+    in five queries. With ``cache``, a page already built at the members' current
+    data version is reused (one query to read the version).
     """
     exchange = exchange or get_exchange(session)
+    if cache is None:
+        return _member_page(session, where, limit, offset, exchange)
+    key = (exchange.id, where, limit, offset)
+    version = versions.current(session, versions.MEMBERS)
+    views, total = cache.get(
+        key, version, lambda: _frozen(_member_page(session, where, limit, offset, exchange))
+    )
+    return list(views), total
+
+
+def _frozen(page: tuple[list[MemberView], int]) -> tuple[tuple[MemberView, ...], int]:
+    return tuple(page[0]), page[1]
+
+
+def _member_page(
+    session: Session, where: MemberFilter, limit: int, offset: int, exchange: Exchange
+) -> tuple[list[MemberView], int]:
     members = _filtered(
         session, select(Member).where(Member.exchange_id == exchange.id), exchange, where
     )

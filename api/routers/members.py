@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from api import problems
-from api.deps import Db, Operator, Settings, User, own_asn, scope_asn
+from api.deps import Db, MemberPages, Operator, Settings, User, own_asn, scope_asn
 from api.pagination import Limit, Offset, Page
 from api.schemas.members import MEMBER_EDITABLE, MemberChanges, NewMember
 from api.schemas.problem import errors
@@ -31,6 +31,7 @@ Asn = Annotated[int, Path(ge=1, le=MAX_ASN - 1, description="The member's AS num
 def list_members(
     user: User,
     db: Db,
+    pages: MemberPages,
     status: Annotated[MemberStatus | None, Query(description="Only members in this state.")] = None,
     asn: Annotated[int | None, Query(ge=1, le=MAX_ASN - 1, description="Only this ASN.")] = None,
     route_server: Annotated[
@@ -42,9 +43,10 @@ def list_members(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[MemberView]:
-    """The exchange's members by ASN; a member's users see only their own."""
+    """The exchange's members by ASN; a member's users see only their own. Pages are
+    reused while the members' data version stays the same (``ixp.versions``)."""
     where = MemberFilter(status=status, asn=scope_asn(user, asn), route_server=route_server, name=q)
-    items, total = members.member_page(db, where, limit=limit, offset=offset)
+    items, total = members.member_page(db, where, limit=limit, offset=offset, cache=pages)
     return Page[MemberView](items=items, total=total, limit=limit, offset=offset)
 
 
