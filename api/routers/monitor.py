@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from api.deps import Db, Principal, Settings, User, own_asn, scope_asn
+from api.deps import Db, Operator, Principal, Settings, User, own_asn, scope_asn
 from api.pagination import DEFAULT_LIMIT, Limit, Offset, Page, page
 from api.schemas.monitor import ReachOverview
 from api.schemas.problem import errors
@@ -50,6 +50,7 @@ StateFilter = Annotated[
     Query(max_length=64, description="Only sessions in this BGP state (Established, Active...)."),
 ]
 History = Annotated[int, Query(ge=1, le=1000, description="How many past samples, newest first.")]
+AlertId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The alert's id.")]
 
 _SIGNED_IN = errors(401, 404, 422, 503)
 
@@ -170,6 +171,17 @@ def list_alerts(
     items = alerts.alert_list(db, status, asn=number, limit=limit, offset=offset)
     total = alerts.alert_count(db, status, asn=number)
     return Page[AlertRow](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/alerts/{alert_id}/ack",
+    summary="Acknowledge an alert",
+    responses=errors(401, 403, 404, 409, 422),
+)
+def acknowledge_alert(alert_id: AlertId, operator: Operator, db: Db) -> AlertRow:
+    """Mark an open alert as being dealt with (operators); it stays open until its
+    condition clears. A closed alert, or one acknowledged already, is a 409 saying so."""
+    return alerts.acknowledge(db, alert_id, actor=operator.username)
 
 
 @router.get("/reach", summary="Domestic reachability", responses=errors(404, 422, 503))

@@ -28,7 +28,17 @@ _SESSION_COLUMNS = (
     "import_limit",
     "last_error",
 )
-_ALERT_COLUMNS = ("opened_at", "severity", "rule", "route_server", "asn", "message", "closed_at")
+_ALERT_COLUMNS = (
+    "id",
+    "opened_at",
+    "severity",
+    "rule",
+    "route_server",
+    "asn",
+    "message",
+    "acknowledged_by",
+    "closed_at",
+)
 _ROUTE_COLUMNS = ("route_server", "prefix", "next_hop", "as_path", "large_communities")
 _REACH_COLUMNS = (
     "asn",
@@ -77,16 +87,36 @@ def monitor_events(
         emit(as_json, sessions.event_rows(session, limit), "Session events", columns)
 
 
-@monitor_app.command("alerts")
+alerts_app = typer.Typer(help="Open alerts (or all with --all); 'ack ID' acknowledges one.")
+monitor_app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.callback(invoke_without_command=True)
 @handles_errors
 def monitor_alerts(
+    context: typer.Context,
     include_closed: bool = typer.Option(False, "--all", help="Closed alerts too."),
     as_json: bool = JsonOption,
 ) -> None:
     """Open alerts (or all with --all), newest first."""
+    if context.invoked_subcommand is not None:
+        return
     with cli_session() as session:
         status = alerts.AlertStatus.all if include_closed else alerts.AlertStatus.open
         emit(as_json, alerts.alert_list(session, status), "Alerts", _ALERT_COLUMNS)
+
+
+@alerts_app.command("ack")
+@handles_errors
+def monitor_alerts_ack(
+    alert_id: int = typer.Argument(..., help="The alert's id (ixp monitor alerts --json)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Acknowledge an open alert: it is being dealt with (it stays open until it clears)."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        row = alerts.acknowledge(session, alert_id, actor=settings.actor)
+    emit(as_json, row, "Alert acknowledged", _ALERT_COLUMNS)
 
 
 @handles_errors

@@ -68,6 +68,8 @@ class Alert(Base):
 
     ``key`` identifies the condition (rule, route server, session or member), so
     a condition that persists updates one open alert instead of piling up new ones.
+    ``acknowledged_by``/``_at`` say an operator has seen it: it stays open (the
+    condition still holds) but no longer waits for someone to notice.
     """
 
     __tablename__ = "monitor_alerts"
@@ -85,6 +87,8 @@ class Alert(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     notified_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
 
     route_server: Mapped[RouteServer | None] = relationship()
 

@@ -6,7 +6,8 @@ configured without registry data (``closed_registries``) it returns the
 conditions that hold now (``Finding``). ``sync_alerts`` turns them into stored
 alerts: a new condition opens an alert, a persisting one updates it, one that
 no longer holds is closed. Only newly opened alerts are e-mailed, and only when
-an SMTP host is configured (off by default).
+an SMTP host is configured (off by default). An operator ``acknowledge``s an open
+alert to say it is being dealt with; it stays open until its condition clears.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from typing import TypeVarTuple
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from ixp import audit
+from ixp.db import transaction
+from ixp.errors import Conflict, NotFound
 from ixp.irr.service import irr_for_members
 from ixp.models import Alert, Member, MemberStatus, RouteServer, SessionState
+from ixp.models.base import utcnow
 from ixp.rs.codes import RejectCode
 from ixp.rs.context import registry_state
 from ixp.rs.types import RegistryState
@@ -295,6 +300,25 @@ class AlertRow:
     opened_at: dt.datetime
     last_seen_at: dt.datetime
     closed_at: dt.datetime | None
+    acknowledged_by: str | None
+    acknowledged_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, alert: Alert, rs_name: str | None) -> AlertRow:
+        """The row of a stored alert and its route server's name."""
+        return cls(
+            id=alert.id,
+            rule=alert.rule,
+            severity=alert.severity,
+            route_server=rs_name,
+            asn=alert.asn,
+            message=alert.message,
+            opened_at=alert.opened_at,
+            last_seen_at=alert.last_seen_at,
+            closed_at=alert.closed_at,
+            acknowledged_by=alert.acknowledged_by,
+            acknowledged_at=alert.acknowledged_at,
+        )
 
 
 def _alert_filter(query: Select[*_Row], status: AlertStatus, asn: int | None) -> Select[*_Row]:
@@ -327,20 +351,7 @@ def alert_list(
     rows = session.execute(
         query.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit).offset(offset)
     )
-    return [
-        AlertRow(
-            id=alert.id,
-            rule=alert.rule,
-            severity=alert.severity,
-            route_server=rs_name,
-            asn=alert.asn,
-            message=alert.message,
-            opened_at=alert.opened_at,
-            last_seen_at=alert.last_seen_at,
-            closed_at=alert.closed_at,
-        )
-        for alert, rs_name in rows
-    ]
+    return [AlertRow.of(alert, rs_name) for alert, rs_name in rows]
 
 
 def alert_count(
@@ -348,6 +359,47 @@ def alert_count(
 ) -> int:
     """How many alerts ``alert_list`` would list with the same filters and no limit."""
     return session.scalar(_alert_filter(select(func.count(Alert.id)), status, asn)) or 0
+
+
+def acknowledge(session: Session, alert_id: int, *, actor: str) -> AlertRow:
+    """Mark an open alert as seen by ``actor``, once, with an audit entry.
+
+    Acknowledging is for the alerts someone still has to act on: a closed alert
+    (its condition cleared) or one acknowledged already is a ``Conflict`` naming
+    why, so two operators never both think they took it; an id that is no alert
+    is ``NotFound``. When the condition clears and comes back, that is a new alert,
+    not acknowledged yet.
+    """
+    alert = session.get(Alert, alert_id) if 0 < alert_id < 2**31 else None
+    if alert is None:
+        raise NotFound("does not exist", field="alert", value=alert_id)
+    if alert.closed_at is not None:
+        raise Conflict(
+            f"is closed (its condition cleared at {alert.closed_at:%Y-%m-%d %H:%M} UTC)",
+            field="alert",
+            value=alert_id,
+        )
+    if alert.acknowledged_by is not None:
+        at = alert.acknowledged_at
+        when = f" at {at:%Y-%m-%d %H:%M} UTC" if at is not None else ""
+        raise Conflict(
+            f"was already acknowledged by {alert.acknowledged_by}{when}",
+            field="alert",
+            value=alert_id,
+        )
+    with transaction(session):
+        alert.acknowledged_by = audit.check_actor(actor)
+        alert.acknowledged_at = utcnow()
+        audit.record(
+            session,
+            actor=actor,
+            action="acknowledge",
+            entity="alert",
+            key=str(alert.id),
+            after={"rule": alert.rule, "asn": alert.asn, "message": alert.message},
+        )
+    rs_name = alert.route_server.name if alert.route_server is not None else None
+    return AlertRow.of(alert, rs_name)
 
 
 def notify(session: Session, alerts: Sequence[Alert], settings: Settings, now: dt.datetime) -> int:

@@ -26,6 +26,8 @@ from api.app import ROUTERS
 from ixp import accounts
 from ixp.exchange import get_exchange
 from ixp.models import BuildRecord
+from ixp.models.base import utcnow
+from ixp.monitor import alerts
 from tests.api.conftest import MEMBER_A, PASSWORD, World
 
 ROLES = ("anonymous", "member_b", "member_a", "operator")
@@ -125,6 +127,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/members/{asn}/routes"): member_a(503),
     ("GET", "/api/v1/events"): signed_in(),
     ("GET", "/api/v1/alerts"): signed_in(),
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): operators(),
     ("GET", "/api/v1/reach"): everyone(200),
     ("GET", "/api/v1/reach/members"): signed_in(),
     ("GET", "/api/v1/members/{asn}/reach"): member_a(),
@@ -185,9 +188,17 @@ def _a_build(session: Session) -> int:
     return record.id
 
 
+def _an_alert(session: Session) -> int:
+    """An open alert about member A, as the monitor opens one."""
+    finding = alerts.Finding("down:a", alerts.Rule.session_down, "critical", None, MEMBER_A, "A")
+    (opened,) = alerts.sync_alerts(session, [finding], utcnow())
+    session.commit()
+    return opened.id
+
+
 def url_for(path: str, session: Session, *, asn: int = MEMBER_A, build: int | None = None) -> str:
     """``path`` with its parameters naming member ``asn``'s data (by default A's), the
-    route server rs1-isb, and ``build`` (by default a new record)."""
+    route server rs1-isb, ``build`` (by default a new record) and a new open alert."""
     alpha = accounts.get_user(session, "alpha")
     spare = accounts.create_token(session, alpha, "spare", actor="test")
     values = {
@@ -201,6 +212,8 @@ def url_for(path: str, session: Session, *, asn: int = MEMBER_A, build: int | No
     }
     if "{build_id}" in path:
         values["build_id"] = str(build or _a_build(session))
+    if "{alert_id}" in path:
+        values["alert_id"] = str(_an_alert(session))
     url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
     return url + QUERIES.get(path, "")
 
