@@ -23,7 +23,6 @@ from ixp import accounts, validate
 from ixp.errors import AccessDenied, NotFound
 from ixp.members import MemberPages as MemberPagesCache
 from ixp.models import Role
-from ixp.models import User as UserRow
 from ixp.settings import Settings as SettingsModel
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -55,17 +54,9 @@ class Principal:
         return self.role is Role.operator
 
     @classmethod
-    def of(cls, user: UserRow, browser: BrowserSession | None) -> Principal:
-        """The principal of a user (its member loaded)."""
-        member = user.member
-        return cls(
-            user.id,
-            user.username,
-            user.role,
-            member.id if member else None,
-            member.asn if member else None,
-            browser,
-        )
+    def of(cls, who: accounts.Identity, browser: BrowserSession | None) -> Principal:
+        """The principal of an identity, signed in by ``browser`` or (None) by a token."""
+        return cls(who.user_id, who.username, who.role, who.member_id, who.member_asn, browser)
 
 
 async def _settings(request: Request) -> SettingsModel:
@@ -115,13 +106,13 @@ def _identify(request: Request, db: Db, signer: SessionSigner) -> Principal | No
     """
     token = _bearer(request)
     if token is not None:
-        return Principal.of(accounts.token_user(db, token), None)
+        return Principal.of(accounts.token_identity(db, token), None)
     cookie = request.cookies.get(COOKIE)
     browser = signer.read(cookie) if cookie else None
     if browser is None:
         return None
-    user = accounts.session_user(db, browser.user_id, browser.version)
-    return Principal.of(user, browser) if user is not None else None
+    who = accounts.session_identity(db, browser.user_id, browser.version)
+    return Principal.of(who, browser) if who is not None else None
 
 
 async def _presented_csrf(request: Request) -> str | None:

@@ -46,7 +46,10 @@ class ConcurrencyLimit:
             return
         gate = self._gate()
         try:
-            await asyncio.wait_for(gate.acquire(), self.wait_seconds)
+            if gate.locked():  # wait_for costs a task; only a full gate needs one
+                await asyncio.wait_for(gate.acquire(), self.wait_seconds)
+            else:
+                await gate.acquire()
         except TimeoutError:
             busy = problems.problem(
                 503,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from ixp import audit, validate
@@ -31,7 +31,7 @@ from ixp.db import transaction
 from ixp.errors import AccessDenied, Conflict, NotFound, RateLimited, ValidationError, shown
 from ixp.exchange import get_exchange
 from ixp.members import get_member
-from ixp.models import ApiToken, LoginFailure, Role, User
+from ixp.models import ApiToken, LoginFailure, Member, Role, User
 from ixp.models.base import utcnow
 from ixp.settings import Settings
 
@@ -355,13 +355,47 @@ def authenticate(
     return user
 
 
-def session_user(session: Session, user_id: int, version: int) -> User | None:
-    """The user a signed browser session names, if it still exists and its password has not
-    changed since the session was signed."""
-    user = session.scalar(select(User).options(joinedload(User.member)).where(User.id == user_id))
-    if user is None or user.session_version != version:
+@dataclass(frozen=True)
+class Identity:
+    """Who a request comes from: what the web layer needs of a user on every request."""
+
+    user_id: int
+    username: str
+    role: Role
+    member_id: int | None
+    member_asn: int | None
+
+    @classmethod
+    def of(cls, user: User) -> Identity:
+        """The identity of a loaded user (its member loaded too)."""
+        member = user.member
+        asn = member.asn if member else None
+        return cls(user.id, user.username, user.role, user.member_id, asn)
+
+
+# Read on every request, so made once and read as plain rows: building the statement and
+# loading ORM objects cost more than the query.
+_WHO = (User.id, User.username, User.role, Member.id, Member.asn)
+_BY_USER = (
+    select(User.session_version, *_WHO)
+    .outerjoin(Member, User.member_id == Member.id)
+    .where(User.id == bindparam("user_id"))
+)
+_BY_TOKEN = (
+    select(ApiToken.id, ApiToken.secret_hash, ApiToken.last_used_at, *_WHO)
+    .join(User, ApiToken.user_id == User.id)
+    .outerjoin(Member, User.member_id == Member.id)
+    .where(ApiToken.key == bindparam("key"), ApiToken.revoked_at.is_(None))
+)
+
+
+def session_identity(session: Session, user_id: int, version: int) -> Identity | None:
+    """Who a signed browser session names, if the user still exists and its password has
+    not changed since the session was signed."""
+    row = session.execute(_BY_USER, {"user_id": user_id}).first()
+    if row is None or row[0] != version:
         return None
-    return user
+    return Identity(*row[1:])
 
 
 def _secret_hash(secret: str) -> str:
@@ -413,22 +447,20 @@ def revoke_token(session: Session, token_id: int, *, owner: User | None, actor: 
     return TokenView.of(token)
 
 
-def token_user(session: Session, presented: str, now: dt.datetime | None = None) -> User:
-    """The user a bearer token belongs to; ``AccessDenied`` for a malformed, unknown or
-    revoked token, or one whose user or member is gone."""
+def token_identity(session: Session, presented: str, now: dt.datetime | None = None) -> Identity:
+    """Who a bearer token stands for; ``AccessDenied`` for a malformed, unknown or revoked
+    token, or one whose user or member is gone (removing either removes its tokens)."""
     match = _TOKEN.fullmatch(presented)
     if match is None:
         raise AccessDenied("the API token is malformed")
     key, secret = match.groups()
-    token = session.scalar(
-        select(ApiToken)
-        .options(joinedload(ApiToken.user).joinedload(User.member))
-        .where(ApiToken.key == key, ApiToken.revoked_at.is_(None))
-    )
-    if token is None or not hmac.compare_digest(token.secret_hash, _secret_hash(secret)):
+    row = session.execute(_BY_TOKEN, {"key": key}).first()
+    if row is None or not hmac.compare_digest(row[1], _secret_hash(secret)):
         raise AccessDenied("the API token is unknown or revoked")
+    token_id, last_used_at = row[0], row[2]
     now = now or utcnow()
-    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+    if last_used_at is None or now - last_used_at > _LAST_USED_RESOLUTION:
         with transaction(session):
-            token.last_used_at = now
-    return token.user
+            used = update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+            session.execute(used)
+    return Identity(*row[3:])

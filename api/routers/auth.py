@@ -80,7 +80,7 @@ def login(
         samesite="lax",
         path="/",
     )
-    return _me(Principal.of(user, browser), signer)
+    return _me(Principal.of(accounts.Identity.of(user), browser), signer)
 
 
 @router.post(
