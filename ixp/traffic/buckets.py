@@ -414,8 +414,8 @@ class Aggregator:
 
 def _samples_by_source(cells: sflow.Cells) -> dict[int, int]:
     received: dict[int, int] = {}
-    for (source, _, _, _), (samples, _) in cells.items():
-        received[source] = received.get(source, 0) + samples
+    for (source, _, _, _), value in cells.items():
+        received[source] = received.get(source, 0) + (value >> 64)
     return received
 
 
@@ -443,7 +443,8 @@ def _flow_cells(
     merged: dict[tuple[int, bytes, bytes, int, int], list[int]] = {}
     unattributed = not_ingress = 0
     ip_versions = sflow.IP_VERSIONS
-    for (source, input_key, rate, l2), (samples, frame_bytes) in cells.items():
+    for (source, input_key, rate, l2), value in cells.items():
+        samples, frame_bytes = sflow.cell_counts(value)
         if input_key < 0x40000000:  # the compact form of format 0: the ifIndex itself
             port = input_key
         else:

@@ -419,11 +419,22 @@ def head_fields(l2: bytes) -> tuple[bytes, bytes, int, int] | None:
 
 # What ``tally`` adds flow samples into. A cell's key: (source, input, sampling rate, l2)
 # where source and input are the compact forms (``source_key``, ``interface_key``) and l2
-# an ``l2_head`` (b"" for a sample without a usable Ethernet header); its value:
-# [samples, sum of frame lengths]. Multiplying by the rate is left to whoever reads the
-# cells, once per cell instead of once per sample.
+# an ``l2_head`` (b"" for a sample without a usable Ethernet header). Its value packs two
+# counts in one integer, ``samples * SAMPLE + sum of frame lengths`` (``cell_counts``
+# unpacks it): one dictionary update per sample instead of two list items. Frame
+# lengths are 32-bit, so the sum cannot reach SAMPLE before 2**32 samples in one cell.
+# Multiplying by the rate is left to whoever reads the cells, once per cell.
 CellKey = tuple[int, int, int, bytes]
-Cells = dict[CellKey, list[int]]
+Cells = dict[CellKey, int]
+SAMPLE = 1 << 64
+_U64_MASK = SAMPLE - 1
+
+
+def cell_counts(value: int) -> tuple[int, int]:
+    """(samples, sum of their frame lengths) of a cell's value."""
+    return value >> 64, value & _U64_MASK
+
+
 # Per data source (``source_key``): (sequence, sample pool, drops, sampling rate) of its
 # latest flow sample.
 Mark = tuple[int, int, int, int]
@@ -583,12 +594,7 @@ def tally(
                         else:
                             size = 14
                         key = (source, input_, rate, data[start : start + size])
-                        cell = cell_of(key)
-                        if cell is None:
-                            cells[key] = [1, frame_length]
-                        else:
-                            cell[0] += 1
-                            cell[1] += frame_length
+                        cells[key] = cell_of(key, 0) + SAMPLE + frame_length
                         marks[source] = (seq, pool, drops, rate)
                         done += 1
                         flows += 1
@@ -621,13 +627,10 @@ def tally(
 def _add(cells: Cells, sample: FlowSample, sign: int) -> None:
     """Count a decoded flow sample in its cell (``sign`` -1 takes it back)."""
     key, frame_length = flow_cell(sample)
-    cell = cells.get(key)
-    if cell is None:
-        cells[key] = [sign, sign * frame_length]
-        return
-    cell[0] += sign
-    cell[1] += sign * frame_length
-    if cell[0] == 0:
+    value = cells.get(key, 0) + sign * (SAMPLE + frame_length)
+    if value:
+        cells[key] = value
+    else:
         del cells[key]
 
 

@@ -170,9 +170,7 @@ def reference_tally(
             others.append(sample)
             continue
         key, frame_length = sflow.flow_cell(sample)
-        cell = cells.setdefault(key, [0, 0])
-        cell[0] += 1
-        cell[1] += frame_length
+        cells[key] = cells.get(key, 0) + sflow.SAMPLE + frame_length
         source = sflow.source_key(sample.source_type, sample.source_index)
         marks[source] = (sample.sequence, sample.sample_pool, sample.drops, sample.sampling_rate)
     return cells, marks, others

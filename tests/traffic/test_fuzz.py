@@ -104,8 +104,8 @@ def test_both_readers_accept_and_refuse_alike(data: bytes) -> None:
     except sflow.MalformedDatagram as exc:
         assert expected == exc.malformation
         return
-    before = {(1, 2, 3, b"x"): [5, 500]}
-    cells = {key: list(value) for key, value in before.items()}
+    before = {(1, 2, 3, b"x"): 5 * sflow.SAMPLE + 500}
+    cells = dict(before)
     marks: sflow.Marks = {}
     others: list[sflow.Sample] = []
     try:
@@ -130,7 +130,8 @@ def test_every_datagram_is_counted_once_and_only_readable_ones_reach_the_matrix(
         aggregator.add(data, source, 1_700_000_000.0)
         result = outcome(data)
         if isinstance(result, tuple):
-            for (_, _, rate, l2), (samples, frame_bytes) in result[1].items():
+            for (_, _, rate, l2), value in result[1].items():
+                samples, frame_bytes = sflow.cell_counts(value)
                 frame = sflow.frame_of(l2)
                 if frame is not None:
                     key = (frame.src_mac.hex(":"), frame.dst_mac.hex(":"), frame.vlan,
