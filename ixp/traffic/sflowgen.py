@@ -39,6 +39,7 @@ _COUNTERS = struct.Struct(">3I")
 _EXPANDED_COUNTERS = struct.Struct(">4I")
 _INTERFACE_COUNTERS = struct.Struct(">IIQIIQ6IQ6I")
 _SNAP = 128  # the header length switches sample by default
+_DOCUMENTATION_V6 = 0x20010DB8 << 96  # 2001:db8::/32
 _FCS = 4
 
 
@@ -167,8 +168,8 @@ def ethernet_header(
         payload += bytes((192, 0, 2, low, 198, 51, 100, high))
     elif ip_version == 6:
         payload = struct.pack(">IHBB", 0x60000000, ip_length - 40, 6, 64)
-        payload += ipaddress.IPv6Address(f"2001:db8::{host:x}").packed
-        payload += ipaddress.IPv6Address(f"2001:db8:1::{host:x}").packed
+        payload += (_DOCUMENTATION_V6 | host & 0xFFFFFFFF).to_bytes(16, "big")
+        payload += (_DOCUMENTATION_V6 | 1 << 80 | host & 0xFFFFFFFF).to_bytes(16, "big")
     else:
         payload = bytes.fromhex("0001080006040001") + src_mac + bytes(4) + bytes(10)
     ethertype = {4: sflow.ETHERTYPE_IPV4, 6: sflow.ETHERTYPE_IPV6}.get(ip_version, 0x0806)
@@ -310,6 +311,17 @@ class Stream:
             weights.append(total)
             ipv6.append(rng.random() < 0.7)
         return pairs, weights, ipv6
+
+    def pair_shares(self) -> list[tuple[int, int, float, bool]]:
+        """(source member, destination member, share of all frames, speaks IPv6) per pair
+        that exchanges traffic: the model the stream draws from, for estimates built on it."""
+        total = self._weights[-1] if self._weights else 1.0
+        previous = 0.0
+        shares = []
+        for (src, dst), weight, ipv6 in zip(self._pairs, self._weights, self._ipv6, strict=True):
+            shares.append((src, dst, (weight - previous) / total, ipv6))
+            previous = weight
+        return shares
 
     def packets(self, samples: int) -> Iterator[Packet]:
         """Datagrams carrying ``samples`` more flow samples, with counter samples in between.
