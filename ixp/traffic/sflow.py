@@ -23,9 +23,10 @@ Two readers share these rules. ``decode`` returns typed objects, for tests, tool
 the collector's rare cases (counter samples, unusual layouts). ``tally`` is the
 collector's hot path: it adds each flow sample straight into a dictionary of counts
 keyed by bytes, with one precompiled ``struct`` read per sample for the layout
-switches send (a compact flow sample whose first record is an Ethernet header, the
-rest skipped by their lengths) and no object per sample; anything else goes through
-``decode``'s functions, so both readers agree by construction (and a test checks it).
+switches send (a flow sample, compact or expanded, whose first record is an
+Ethernet header, the rest skipped by their lengths) and no object per sample;
+anything else goes through ``decode``'s functions, so both readers agree by
+construction (and the tests check it on damaged datagrams too).
 
 Of a sampled frame only its link-layer head is kept: destination and source MAC,
 up to two VLAN tags (802.1Q, 802.1ad, the older 0x9100) and the ethertype after
@@ -67,7 +68,6 @@ _U32_MASK = 0xFFFFFFFF
 
 _PAIR = struct.Struct(">II")
 _U16 = struct.Struct(">H")
-_U32 = struct.Struct(">I")
 _HEADER_REST = struct.Struct(">IIII")  # sub-agent, sequence, uptime, number of samples
 _FLOW = struct.Struct(">8I")  # sequence, source, rate, pool, drops, input, output, records
 _EXPANDED_FLOW = struct.Struct(">11I")
