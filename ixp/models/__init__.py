@@ -17,6 +17,7 @@ from ixp.models.member import (
 )
 from ixp.models.monitor import Alert, ReachSample, RirDelegation, SessionEvent, SessionState
 from ixp.models.rpki import RpkiLoad, RpkiRoa
+from ixp.models.rsrule import RsRule, RuleAction, RuleFamily
 from ixp.models.version import DataVersion
 
 __all__ = [
@@ -46,7 +47,10 @@ __all__ = [
     "RouteServer",
     "RpkiLoad",
     "RpkiRoa",
+    "RsRule",
     "RsSession",
+    "RuleAction",
+    "RuleFamily",
     "SessionEvent",
     "SessionState",
     "Site",

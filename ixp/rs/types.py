@@ -91,6 +91,43 @@ class Session:
 
 
 @dataclass(frozen=True)
+class FamilyRules:
+    """A member's own filtering rules (``ixp.rsrules``) of one address family, compiled.
+
+    ``tags`` are the large communities ``(RS_ASN, namespace, peer)`` the route server
+    adds to the member's routes on import, exactly the announcement-control communities
+    the member could have sent itself (do not announce, announce only, prepend);
+    ``refused`` are the peers whose routes are not sent to the member, and
+    ``refuse_all`` means none are. Both sorted, without duplicates.
+    """
+
+    tags: tuple[tuple[int, int], ...] = ()
+    refused: tuple[int, ...] = ()
+    refuse_all: bool = False
+
+
+@dataclass(frozen=True)
+class MemberRules:
+    """A member's filtering rules per address family (none by default)."""
+
+    v4: FamilyRules = FamilyRules()
+    v6: FamilyRules = FamilyRules()
+
+    def family(self, family: int) -> FamilyRules:
+        """The rules of one address family."""
+        return self.v4 if family == 4 else self.v6
+
+
+@dataclass(frozen=True)
+class DroppedRule:
+    """A member's filtering rule left out of a build, and why (its peer is not configured)."""
+
+    asn: int
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class MemberPolicy:
     """Everything the route server needs to filter one member's routes."""
 
@@ -107,6 +144,7 @@ class MemberPolicy:
     third_party_next_hop: bool
     registry: RegistryState
     sessions: tuple[Session, ...]
+    rules: MemberRules = MemberRules()
 
     def prefixes(self, family: int) -> tuple[PrefixRule, ...]:
         """The member's registered prefixes of one address family."""
@@ -195,6 +233,7 @@ class RsContext:
     collector: Collector | None
     members: tuple[MemberPolicy, ...]
     excluded: tuple[Excluded, ...]
+    dropped_rules: tuple[DroppedRule, ...] = ()
 
     def local_address(self, family: int) -> str | None:
         """The route server's own address in a family (None: no sessions in it)."""
