@@ -110,6 +110,12 @@ def _print_report(report: BuildReport) -> None:
                 ("asn", "as_set", "held", "note"),
                 [(n.asn, n.as_set, n.held, n.note) for n in rs.irr_notes],
             )
+        if rs.dropped_rules:
+            emit_table(
+                f"{rs.rs_name}: filtering rules left out",
+                ("asn", "rule", "reason"),
+                [(d.asn, d.rule, d.reason) for d in rs.dropped_rules],
+            )
 
 
 @rs_app.command("build")

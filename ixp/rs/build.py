@@ -38,7 +38,7 @@ from ixp.models import Exchange, RouteServer
 from ixp.rs.check import bird_parse
 from ixp.rs.context import IrrNote, build_context, load_roas
 from ixp.rs.render import render
-from ixp.rs.types import Excluded, RegistryState, RsContext
+from ixp.rs.types import DroppedRule, Excluded, RegistryState, RsContext
 from ixp.settings import Settings
 
 
@@ -67,6 +67,7 @@ class RsBuild:
     rpki_source: str
     excluded: tuple[Excluded, ...]
     irr_notes: tuple[IrrNote, ...]
+    dropped_rules: tuple[DroppedRule, ...]
     render_seconds: float
     check_seconds: float
 
@@ -264,6 +265,7 @@ def build(
                     ),
                     excluded=context.excluded,
                     irr_notes=built.irr_notes,
+                    dropped_rules=context.dropped_rules,
                     render_seconds=round(render_seconds, 3),
                     check_seconds=round(checked, 3),
                 )

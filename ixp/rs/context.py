@@ -10,6 +10,7 @@ last good data, and the build report says so.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import ipaddress
 import re
 import socket
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ixp import rsrules
 from ixp.errors import ValidationError
 from ixp.irr.service import as_set_label, irr_for_members
 from ixp.irr.types import IrrData, PrefixEntry
@@ -26,6 +28,7 @@ from ixp.models import Member, MemberStatus, RouteServer
 from ixp.rpki.service import current_roas
 from ixp.rs.types import (
     Collector,
+    DroppedRule,
     Excluded,
     Limits,
     MemberPolicy,
@@ -287,6 +290,41 @@ def _policy(
     )
 
 
+def _with_rules(
+    session: Session, rs: RouteServer, policies: list[MemberPolicy], excluded: list[Excluded]
+) -> tuple[list[MemberPolicy], tuple[DroppedRule, ...]]:
+    """The configured members with their filtering rules compiled, and the rules left out.
+
+    A rule can only name a peer configured on this route server: one about a member
+    left out (suspended, no session here) or gone is dropped with the reason, so the
+    build report shows it instead of the configuration holding a rule about no one.
+    """
+    stored = rsrules.rules_by_member(session, rs.exchange)
+    if not stored:
+        return policies, ()
+    configured = {policy.asn for policy in policies}
+    why_out = {e.asn: e.reason for e in excluded}
+
+    def absent(peer: int) -> str | None:
+        if peer in configured:
+            return None
+        if peer in why_out:
+            return f"AS{peer} is not configured on {rs.name} ({why_out[peer]})"
+        return f"AS{peer} is no longer a member of {rs.exchange.name}"
+
+    compiled: list[MemberPolicy] = []
+    dropped: list[DroppedRule] = []
+    for policy in policies:
+        rules = stored.get(policy.asn)
+        if rules is None:
+            compiled.append(policy)
+            continue
+        member_rules, left_out = rsrules.compile_rules(policy.asn, rules, absent)
+        compiled.append(dataclasses.replace(policy, rules=member_rules))
+        dropped.extend(left_out)
+    return compiled, tuple(dropped)
+
+
 def build_context(
     session: Session, rs: RouteServer, settings: Settings, roas: RoaTable | None = None
 ) -> ContextResult:
@@ -315,6 +353,7 @@ def build_context(
         policies.append(_policy(member, sessions, irr))
         if irr is not None and (irr.held or irr.note):
             notes.append(IrrNote(member.asn, irr.as_set, irr.source, irr.held, irr.note))
+    policies, dropped = _with_rules(session, rs, policies, excluded)
     context = RsContext(
         exchange=exchange.name,
         rs_name=rs.name,
@@ -337,5 +376,6 @@ def build_context(
         collector=_collector(settings, rs),
         members=tuple(policies),
         excluded=tuple(excluded),
+        dropped_rules=dropped,
     )
     return ContextResult(context, tuple(notes))

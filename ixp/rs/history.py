@@ -30,7 +30,7 @@ from ixp.models import BuildRecord, Exchange
 from ixp.models.base import utcnow
 from ixp.rs.build import BuildReport, MemberSummary, build
 from ixp.rs.context import IrrNote
-from ixp.rs.types import Excluded, RegistryState
+from ixp.rs.types import DroppedRule, Excluded, RegistryState
 from ixp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ class RsBuildSummary:
     members: tuple[MemberSummary, ...]
     excluded: tuple[Excluded, ...]
     irr_notes: tuple[IrrNote, ...]
+    dropped_rules: tuple[DroppedRule, ...]
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,9 @@ def _server(data: Mapping[str, Any], keep: Callable[[int], bool]) -> RsBuildSumm
         members=tuple(_member(m) for m in data["members"] if keep(m["asn"])),
         excluded=tuple(Excluded(**e) for e in data["excluded"] if keep(e["asn"])),
         irr_notes=tuple(IrrNote(**n) for n in data["irr_notes"] if keep(n["asn"])),
+        dropped_rules=tuple(
+            DroppedRule(**d) for d in data.get("dropped_rules", ()) if keep(d["asn"])
+        ),
     )
 
 

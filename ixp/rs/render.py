@@ -121,6 +121,19 @@ def int_set(values: Iterable[int | tuple[int, ...]]) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
+def tag_list(tags: Iterable[tuple[int, int]]) -> str:
+    """Large communities ``(RS_ASN, field, peer)`` as a BIRD lclist constant.
+
+    BIRD 2 has no literal for a list of communities, but a ``define`` evaluates its
+    expression once, at parse time: ``add(add(---empty---, c1), c2)``, one level per
+    community (``---empty---`` is the empty lclist).
+    """
+    text = "---empty---"
+    for field, peer in tags:
+        text = f"add({text}, (RS_ASN, {field}, {peer}))"
+    return text
+
+
 def roa_routes(roas: Iterable[RoaLike], family: int) -> str:
     """A family's ROAs as the routes of a static ``roa4``/``roa6`` protocol."""
     v6 = family == 6
@@ -166,6 +179,7 @@ def environment() -> jinja2.Environment:
         blackhole_set=blackhole_set,
         bogon_set=bogon_set,
         int_set=int_set,
+        tag_list=tag_list,
         roa_routes=roa_routes,
     )
     return env

@@ -16,6 +16,7 @@ from ixp.exchange import add_route_server, init_exchange
 from ixp.irr.service import sync
 from ixp.members import MemberInput, add_member, get_member
 from ixp.rpki.service import load_file
+from ixp.rsrules import RuleInput, replace_rules
 from ixp.settings import Settings
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rs"
@@ -113,3 +114,19 @@ def build_exchange(
     registered = [get_member(session, m.asn) for m in MEMBERS if m.asn != UNSYNCED_ASN]
     sync(session, settings, members=registered, rpsl_files=[DATA / "registry.rpsl"])
     load_file(session, DATA / "roas.json", settings=settings, actor="test")
+
+
+# Filtering rules as the golden configurations carry them: every action, rules of one family
+# and of both, a member receiving no routes at all, and a rule about the suspended Delta
+# (its member's only "announce only" peer) that the build leaves out and reports.
+RULES: dict[int, tuple[RuleInput, ...]] = {
+    10101: (RuleInput("do-not-announce", 20202, "ipv6"), RuleInput("prepend", "all", "ipv4", 2)),
+    20202: (RuleInput("announce-only", 10101), RuleInput("do-not-accept", 30303, "ipv4")),
+    30303: (RuleInput("do-not-accept", "all", "ipv4"), RuleInput("announce-only", 40404, "ipv4")),
+}
+
+
+def add_rules(session: Session) -> None:
+    """Give the demo exchange's members the filtering rules of ``RULES``."""
+    for asn, rules in RULES.items():
+        replace_rules(session, asn, rules, actor="test")

@@ -125,7 +125,7 @@ def test_rendering_is_deterministic_and_the_build_id_follows_the_input() -> None
 def test_the_policy_is_shared_functions_not_per_member_ones() -> None:
     few = render_config(samples.context(members=(samples.ALPHA,)))
     many = render_config(samples.context())
-    assert few.count("\nfunction ") == many.count("\nfunction ") == 9
+    assert few.count("\nfunction ") == many.count("\nfunction ") == 10
     assert max(len(s) for s in re.findall(r"\b[A-Za-z_][A-Za-z0-9_]*\b", many)) < 64
 
 

@@ -9,6 +9,7 @@ route servers are AS59900.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,8 +19,11 @@ from ixp import members, rsrules
 from ixp.errors import InvalidInput, NotFound, ValidationError
 from ixp.exchange import get_route_server
 from ixp.models import AuditEntry, RsRule, RuleAction, RuleFamily, SessionState
+from ixp.rs import history
 from ixp.rs.types import DroppedRule, FamilyRules
 from ixp.rsrules import Rule, RuleInput
+from ixp.settings import Settings
+from tests.rs.birdtools import needs_bird
 from tests.rs.exchange import RS_ASN
 
 ALPHA, BRAVO, CHARLIE, DELTA, ECHO = 10101, 20202, 30303, 40404, 50505
@@ -387,3 +391,39 @@ def test_a_rule_about_a_peer_not_configured_is_left_out_and_said_so() -> None:
             "none of them is configured: AS10101's IPv4 routes go to every peer",
         ),
     )
+
+
+@needs_bird
+def test_the_build_compiles_rules_and_reports_the_rules_it_leaves_out(
+    demo: Session, demo_settings: Settings, tmp_path: Path
+) -> None:
+    add(demo, ALPHA, "do-not-announce", BRAVO, "ipv6")
+    add(demo, ALPHA, "announce-only", DELTA, "ipv4")
+    add(demo, BRAVO, "do-not-accept", ECHO, "ipv4")
+    add(demo, BRAVO, "prepend", ALPHA, "both", 2)
+    members.remove_member(demo, ECHO, actor="test")
+    outcome = history.run_build(demo, demo_settings, tmp_path, actor="op")
+    assert outcome.report is not None
+    rs1 = outcome.report.route_servers[0]
+    assert [(d.asn, d.rule, d.reason) for d in rs1.dropped_rules] == [
+        (ALPHA, "announce only to AS40404 in IPv4",
+         "AS40404 is not configured on rs1 (status is suspended)"),
+        (ALPHA, "announce only to the listed peers (IPv4)",
+         "none of them is configured: AS10101's IPv4 routes go to every peer"),
+        (BRAVO, "do not accept routes from AS50505 in IPv4",
+         "AS50505 is no longer a member of Demo IX"),
+    ]  # fmt: skip
+    config = (tmp_path / "rs1.conf").read_text(encoding="utf-8")
+    assert "define AS10101_RULES_V6 = add(---empty---, (RS_ASN, 0, 20202));" in config
+    assert "AS10101_RULES_V4" not in config and "AS20202_REFUSED" not in config
+    assert (
+        "define AS20202_RULES_V4 = add(---empty---, (RS_ASN, 102, 10101));" in config
+        and "rs_apply_rules(AS20202_RULES_V6)" in config
+    )
+    assert (
+        "# Filtering rule left out: announce only to AS40404 in IPv4: "
+        "AS40404 is not configured on rs1 (status is suspended)." in config
+    )
+    mine = history.show_build(demo, outcome.record.id, only_asn=BRAVO).servers[0]
+    assert [d.asn for d in mine.dropped_rules] == [BRAVO]
+    assert len(history.show_build(demo, outcome.record.id).servers[0].dropped_rules) == 3
