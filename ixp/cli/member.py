@@ -4,6 +4,8 @@ Every command that names one member prints that member (``--json``: one object
 of ``MemberView``'s fields, the same for add, show, set, suspend and remove);
 ``member list --json`` prints a list of them. ``member macs approve|reject``
 print the decided proposal (``MacProposalView``), ``member macs pending`` a list.
+``member rules list|add|remove`` print ``RuleView``s (``add --preview``: the
+``Preview`` of what would change).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import sys
 
 import typer
 
-from ixp import macreview
+from ixp import macreview, rsrules
 from ixp import members as service
-from ixp.cli.common import JsonOption, cli_session, emit, handles_errors, printable_lines
+from ixp.cli.common import JsonOption, cli_session, emit, handles_errors, printable_lines, say
 from ixp.models import MacProposalStatus
 from ixp.rs.snippets import PLATFORMS, member_snippet
 from ixp.settings import get_settings
@@ -33,6 +35,14 @@ macs_app = typer.Typer(
 member_app.add_typer(macs_app, name="macs")
 
 _PROPOSAL_COLUMNS = ("asn", "name", "status", "in_use", "macs", "proposed_by", "proposed_at")
+
+rules_app = typer.Typer(
+    help="A member's route-server filtering rules: list, add (with a preview), remove.",
+    no_args_is_help=True,
+)
+member_app.add_typer(rules_app, name="rules")
+
+_RULE_COLUMNS = ("id", "text", "equivalent", "inactive")
 
 
 def _sessions(member: service.MemberView) -> str:
@@ -251,3 +261,70 @@ def macs_reject(
     with cli_session(settings) as session:
         proposal = macreview.reject(session, asn, reason, actor=settings.actor)
     emit(as_json, proposal, "MAC change rejected", (*_PROPOSAL_COLUMNS[:5], "reason"))
+
+
+@rules_app.command("list")
+@handles_errors
+def rules_list(
+    asn: str = typer.Argument(..., help="The member's ASN."), as_json: bool = JsonOption
+) -> None:
+    """The member's filtering rules in words, with the communities each stands for."""
+    with cli_session() as session:
+        rules = rsrules.list_rules(session, asn)
+    emit(as_json, rules, f"AS{asn}: filtering rules", _RULE_COLUMNS)
+
+
+def _say_changes(preview: rsrules.Preview) -> None:
+    """What the next build changes, a line per change."""
+    if not preview.changes:
+        say("No peer gets different routes at the next build.")
+        return
+    say("At the next build:")
+    for change in preview.changes:
+        say(f"  {change.text}")
+
+
+@rules_app.command("add")
+@handles_errors
+def rules_add(
+    asn: str = typer.Argument(..., help="The member's ASN."),
+    action: str = typer.Argument(
+        ..., help="do-not-announce, announce-only, prepend or do-not-accept."
+    ),
+    peer: str = typer.Argument(
+        ..., help=f"The peer's ASN, or '{rsrules.ALL_PEERS}' for every peer."
+    ),
+    family: str = typer.Option("both", help="ipv4, ipv6 or both."),
+    prepend: int = typer.Option(None, help="How many times to prepend (1-3), for prepend."),
+    preview: bool = typer.Option(False, "--preview", help="Say what would change; save nothing."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a rule, checked against the member's other rules; says what the next build changes."""
+    settings = get_settings()
+    given = rsrules.RuleInput(action, peer, family, prepend)
+    with cli_session(settings) as session:
+        changes = rsrules.preview_add(session, asn, given)
+        if preview:
+            if as_json:
+                emit(True, changes, "", ())
+            else:
+                _say_changes(changes)
+            return
+        rule = rsrules.add_rule(session, asn, given, actor=settings.actor)
+    emit(as_json, rule, "Rule added", _RULE_COLUMNS)
+    if not as_json:
+        _say_changes(changes)
+
+
+@rules_app.command("remove")
+@handles_errors
+def rules_remove(
+    asn: str = typer.Argument(..., help="The member's ASN."),
+    rule_id: int = typer.Argument(..., help="The rule's id (see rules list)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Remove one of the member's rules."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        rule = rsrules.remove_rule(session, asn, rule_id, actor=settings.actor)
+    emit(as_json, rule, "Rule removed", _RULE_COLUMNS)
