@@ -92,6 +92,7 @@ V4_FIRST = 11 << 24  # 11.0.0.0: /24s upwards, clear of every bogon range up to 
 V4_LAST = 100 << 24
 V6_FIRST = 0x2A00 << 112  # 2a00::/16, /48s upwards
 TARGET_P99 = 0.050
+SLICE_SECONDS = 5.0  # the run's p99 is also printed for each slice this long
 FIRST_PORT = 20_000  # rs1's port for the first member session (see _session_ports)
 
 
@@ -655,6 +656,8 @@ def open_loop_run(
         f"max {_ms(max(outcome.send_lag, default=0.0))} ms",
         flush=True,
     )
+    slices = " ".join(_ms(p) for p in outcome.p99_by_slice(SLICE_SECONDS))
+    print(f"  p99 of each {SLICE_SECONDS:g} s of the run (ms): {slices}", flush=True)
 
 
 _WRK_LINE = re.compile(r"^\s*(Requests/sec|Latency|\s*50%|\s*90%|\s*99%|Non-2xx|Socket errors)")

@@ -39,6 +39,15 @@ class Outcome:
     client_cpu: float = 0.0
     connections: int = 0
     bytes_read: int = 0
+    # (seconds into the run, latency) of every answer, to see when the slow ones came.
+    finished: list[tuple[float, float]] = field(default_factory=list)
+
+    def p99_by_slice(self, seconds: float) -> list[float]:
+        """The p99 latency of the answers finished in each ``seconds`` of the run."""
+        slices: dict[int, list[float]] = {}
+        for at, latency in self.finished:
+            slices.setdefault(int(at // seconds), []).append(latency)
+        return [percentile(slices[n], 0.99) for n in sorted(slices)]
 
     @property
     def achieved(self) -> float:
@@ -96,22 +105,40 @@ async def _run(
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode() for path in paths
     ]
 
+    async def connect() -> _Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        outcome.connections += 1
+        return _Connection(reader, writer)
+
+    async def ask(connection: _Connection, request: bytes) -> tuple[int, int, bool]:
+        return await asyncio.wait_for(connection.get(request), TIMEOUT)
+
     async def one(due: float, request: bytes) -> None:
-        connection = idle.pop() if idle else None
+        reused = idle.pop() if idle else None
+        connection = reused
         try:
             if connection is None:
-                reader, writer = await asyncio.open_connection(host, port)
-                connection = _Connection(reader, writer)
-                outcome.connections += 1
+                connection = await connect()
             written = loop.time()
             outcome.send_lag.append(written - due)
-            status, size, keep = await asyncio.wait_for(connection.get(request), TIMEOUT)
+            try:
+                status, size, keep = await ask(connection, request)
+            except asyncio.IncompleteReadError as closed:
+                # A kept-alive connection the server closed while it was idle (uvicorn
+                # closes them after 5 s): nothing was answered, so ask again on a new
+                # one, as every HTTP client does; the latency still runs from ``due``.
+                if reused is None or closed.partial:
+                    raise
+                connection.close()
+                connection = await connect()
+                status, size, keep = await ask(connection, request)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             outcome.errors[type(exc).__name__] += 1
             if connection is not None:
                 connection.close()
             return
         done = loop.time()
+        outcome.finished.append((done - start, done - due))
         outcome.bytes_read += size
         if status == 200:
             outcome.latencies.append(done - due)
