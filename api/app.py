@@ -24,6 +24,7 @@ from api.deps import CsrfRefused, Forbidden
 from api.headers import SecurityHeaders
 from api.limits import ConcurrencyLimit
 from api.routers import auth, builds, exchange, ixf, lg, macs, members, monitor, registry, users
+from api.routers import rules as member_rules
 from api.security import Sessions
 from ixp import db
 from ixp.errors import IxpError, ValidationError
@@ -32,7 +33,20 @@ from ixp.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (auth, users, exchange, members, macs, registry, builds, monitor, ixf, lg, *pages.ROUTERS)
+ROUTERS = (
+    auth,
+    users,
+    exchange,
+    members,
+    macs,
+    member_rules,
+    registry,
+    builds,
+    monitor,
+    ixf,
+    lg,
+    *pages.ROUTERS,
+)
 
 
 def _field(location: tuple[object, ...]) -> str:

@@ -575,6 +575,19 @@ def remove_rule(session: Session, asn: int | str, rule_id: int, *, actor: str) -
     return removed
 
 
+def remove_all_rules(session: Session, asn: int | str, *, actor: str) -> list[RuleView]:
+    """Remove every rule of the member; returns what they were."""
+    exchange = get_exchange(session)
+    with transaction(session):
+        owner = _owner(session, asn, exchange)
+        _lock(session, owner)
+        known = _exchange(session, exchange)
+        before = _stored(session, owner)
+        removed = [_view(row, owner.asn, known) for row in before]
+        _write(session, owner, "remove", before, [], before, actor)
+    return removed
+
+
 # -- preview -------------------------------------------------------------------------------------
 
 

@@ -114,6 +114,18 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/members/{asn}/macs/proposal/approve"): operators(404),
     ("POST", "/api/v1/members/{asn}/macs/proposal/reject"): operators(404, {"reason": "no"}),
     ("GET", "/api/v1/mac-proposals"): signed_in(),
+    ("GET", "/api/v1/members/{asn}/rules"): member_a(),
+    # The operator's is A's rule again: refused as a repeat.
+    ("POST", "/api/v1/members/{asn}/rules"): Access(
+        401, 404, 201, 422, {"action": "do-not-announce", "peer": 55714}
+    ),
+    ("PUT", "/api/v1/members/{asn}/rules"): member_a(
+        200, {"rules": [{"action": "prepend", "peer": None, "prepend": 2}]}
+    ),
+    ("DELETE", "/api/v1/members/{asn}/rules"): member_a(),
+    ("POST", "/api/v1/members/{asn}/rules/preview"): member_a(
+        200, {"rules": [{"action": "do-not-accept", "peer": 55714}]}
+    ),
     ("GET", "/api/v1/members/{asn}/irr"): member_a(),
     ("GET", "/api/v1/members/{asn}/irr/prefixes"): member_a(),
     ("POST", "/api/v1/members/{asn}/irr/approve"): operators(404),
