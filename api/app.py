@@ -23,11 +23,13 @@ from api import pages, problems, threads
 from api.deps import CsrfRefused, Forbidden
 from api.headers import SecurityHeaders
 from api.limits import ConcurrencyLimit
+from api.pages import rules as rules_page
 from api.routers import auth, builds, exchange, ixf, lg, macs, members, monitor, registry, users
 from api.routers import rules as member_rules
 from api.security import Sessions
 from ixp import db
 from ixp.errors import IxpError, ValidationError
+from ixp.lg import CachedReader
 from ixp.members import MemberPages
 from ixp.settings import Settings, get_settings
 
@@ -46,6 +48,7 @@ ROUTERS = (
     ixf,
     lg,
     *pages.ROUTERS,
+    rules_page,
 )
 
 
@@ -145,6 +148,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = db.session_factory(engine)
     app.state.sessions = sessions
     app.state.member_pages = MemberPages()
+    app.state.route_reader = CachedReader(
+        settings.web_lg_cache_seconds, timeout=settings.bird_timeout_seconds
+    )
     _install_error_handlers(app, settings)
     for module in ROUTERS:
         app.include_router(module.router)

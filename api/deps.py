@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from api.security import COOKIE, CSRF_FIELD, CSRF_HEADER, BrowserSession, Sessions
 from ixp import accounts, validate
 from ixp.errors import AccessDenied, NotFound
+from ixp.lg import CachedReader
 from ixp.members import MemberPages as MemberPagesCache
 from ixp.models import Role
 from ixp.settings import Settings as SettingsModel
@@ -81,7 +82,14 @@ async def _member_pages(request: Request) -> MemberPagesCache:
     return pages
 
 
+async def _route_reader(request: Request) -> CachedReader:
+    reader: CachedReader = request.app.state.route_reader
+    return reader
+
+
 Settings = Annotated[SettingsModel, Depends(_settings)]
+# This worker's cached reader of BIRD's sessions and routes, for members' route pages.
+Routes = Annotated[CachedReader, Depends(_route_reader)]
 # This worker's cache of member listing pages (``ixp.members.member_page``).
 MemberPages = Annotated[MemberPagesCache, Depends(_member_pages)]
 Db = Annotated[Session, Depends(_session)]

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.deps import Db, Principal, Settings, User, own_asn
+from api.deps import Db, Principal, Routes, Settings, User, own_asn
 from api.pages.render import Look, Viewer, page
 from api.routers.members import Asn
 from api.schemas.members import MEMBER_EDITABLE
@@ -29,7 +29,7 @@ from ixp.macreview import MacProposalView
 from ixp.members import MemberView
 from ixp.models import Exchange
 from ixp.monitor import routes, sessions
-from ixp.monitor.routes import Advice, FilteredRouteRow, RouteRow, route_advice
+from ixp.monitor.routes import Advice, FilteredRouteRow, RouteReader, RouteRow, route_advice
 from ixp.monitor.sessions import SessionRow
 from ixp.rs.context import limits_from
 from ixp.rs.snippets import PLATFORMS, member_snippet
@@ -58,14 +58,14 @@ class Shown:
     exchange: Exchange
 
 
-def _shown(db: Session, user: Principal, asn: int) -> Shown:
+def shown_member(db: Session, user: Principal, asn: int) -> Shown:
     """Member ``asn`` if the caller may see it; NotFound otherwise, the same either way."""
     number = own_asn(user, asn)
     exchange = get_exchange(db)
     return Shown(members.show_member(db, number, exchange), exchange)
 
 
-def _page(
+def member_page(
     request: Request,
     template: str,
     viewer: Viewer,
@@ -109,11 +109,11 @@ def _lines(member: MemberView, rows: list[SessionRow]) -> list[SessionLine]:
 @router.get("", response_class=HTMLResponse)
 def network(request: Request, asn: Asn, user: User, viewer: Look, db: Db) -> HTMLResponse:
     """The member's sessions on every route server, as the monitor last saw them."""
-    shown = _shown(db, user, asn)
+    shown = shown_member(db, user, asn)
     rows = sessions.session_rows(db, asn=shown.member.asn)
     seen = {row.route_server for row in rows}
     unseen = [rs.name for rs in shown.member.route_servers if rs.name not in seen]
-    return _page(
+    return member_page(
         request,
         "member/network.html",
         viewer,
@@ -144,18 +144,24 @@ class LiveRoutes:
 
 
 def _live_routes(
-    db: Session, user: Principal, asn: int, settings: Settings, *, filtered: bool
+    db: Session,
+    user: Principal,
+    asn: int,
+    settings: Settings,
+    reader: RouteReader,
+    *,
+    filtered: bool,
 ) -> LiveRoutes:
     """Member ``asn``'s routes, if the caller may see it. Runs on the threads kept for
     waits on BIRD (``api.threads``), as the API's routes do. Where a route server's control
     socket is, is for operators: members read that a route server cannot be reached."""
-    shown = _shown(db, user, asn)
+    shown = shown_member(db, user, asn)
     try:
         rows = routes.member_routes(
             shown.exchange.route_servers,
             shown.member.asn,
             filtered=filtered,
-            timeout=settings.bird_timeout_seconds,
+            reader=reader,
             sockets=settings.bird_sockets,
         )
     except SourceUnavailable as exc:
@@ -169,11 +175,17 @@ def _live_routes(
 
 @router.get("/routes/filtered", response_class=HTMLResponse)
 async def filtered_routes(
-    request: Request, asn: Asn, user: User, viewer: Look, db: Db, settings: Settings
+    request: Request,
+    asn: Asn,
+    user: User,
+    viewer: Look,
+    db: Db,
+    settings: Settings,
+    reader: Routes,
 ) -> HTMLResponse:
     """The routes the route servers filtered, each with why and what to do about it."""
     live = await waiting_on_bird(
-        request, partial(_live_routes, filtered=True), db, user, asn, settings
+        request, partial(_live_routes, filtered=True), db, user, asn, settings, reader
     )
     limits = limits_from(settings)
     member = live.shown.member
@@ -190,7 +202,7 @@ async def filtered_routes(
         for row in live.rows
         if isinstance(row, FilteredRouteRow)
     ]
-    return _page(
+    return member_page(
         request,
         "member/filtered.html",
         viewer,
@@ -210,15 +222,16 @@ async def accepted_routes(
     viewer: Look,
     db: Db,
     settings: Settings,
+    reader: Routes,
     number: Annotated[int, Query(alias="page", ge=1, le=2**20)] = 1,
 ) -> HTMLResponse:
     """The member's routes the route servers accepted, a page at a time."""
     live = await waiting_on_bird(
-        request, partial(_live_routes, filtered=False), db, user, asn, settings
+        request, partial(_live_routes, filtered=False), db, user, asn, settings, reader
     )
     pages = max(1, -(-len(live.rows) // ROUTES_PER_PAGE))
     start = (number - 1) * ROUTES_PER_PAGE
-    return _page(
+    return member_page(
         request,
         "member/accepted.html",
         viewer,
@@ -243,14 +256,14 @@ def router_config(
     platform: Annotated[str, Query(max_length=32)] = PLATFORMS[0],
 ) -> HTMLResponse:
     """The member's side of its sessions with the route servers, for its router's platform."""
-    shown = _shown(db, user, asn)
+    shown = shown_member(db, user, asn)
     error = None
     text = ""
     try:
         text = member_snippet(db, shown.member.asn, platform, shown.exchange)
     except ValidationError as exc:
         error = exc.reason
-    return _page(
+    return member_page(
         request,
         "member/router.html",
         viewer,
@@ -273,7 +286,7 @@ def _contacts_form(
     errors: dict[str, str],
     saved: bool = False,
 ) -> HTMLResponse:
-    return _page(
+    return member_page(
         request,
         "member/contacts.html",
         viewer,
@@ -287,7 +300,7 @@ def _contacts_form(
     )
 
 
-def _field_errors(exc: ValidationError) -> dict[str, str]:
+def field_errors(exc: ValidationError) -> dict[str, str]:
     """Each bad field's reason (several for one field joined), keyed by field."""
     found: dict[str, list[str]] = {}
     for error in exc.errors:
@@ -305,7 +318,7 @@ def contacts(
     saved: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     """The member's contacts, in a form its users may change."""
-    shown = _shown(db, user, asn)
+    shown = shown_member(db, user, asn)
     values = {name: getattr(shown.member, name) or "" for name, _, _ in CONTACTS}
     return _contacts_form(request, viewer, shown, values=values, errors={}, saved=saved)
 
@@ -324,7 +337,7 @@ def change_contacts(
 ) -> Response:
     """Change the contacts with the rules of ``PATCH /api/v1/members/{asn}``: all or none,
     every bad field named. An empty field clears that contact."""
-    shown = _shown(db, user, asn)
+    shown = shown_member(db, user, asn)
     values = {"noc_email": noc_email, "noc_phone": noc_phone}
     values |= {"peering_email": peering_email, "url": url}
     changes = {name: value.strip() or None for name, value in values.items()}
@@ -333,7 +346,7 @@ def change_contacts(
             db, shown.member.asn, changes, exchange=shown.exchange, actor=user.username
         )
     except ValidationError as exc:
-        return _contacts_form(request, viewer, shown, values=values, errors=_field_errors(exc))
+        return _contacts_form(request, viewer, shown, values=values, errors=field_errors(exc))
     return RedirectResponse(f"/members/{shown.member.asn}/contacts?saved=true", status_code=303)
 
 
@@ -347,9 +360,9 @@ def _open_proposal(db: Session, asn: int) -> MacProposalView | None:
 @router.get("/macs", response_class=HTMLResponse)
 def macs(request: Request, asn: Asn, user: User, viewer: Look, db: Db) -> HTMLResponse:
     """The member's router MACs on the peering LAN, and its change waiting for review."""
-    shown = _shown(db, user, asn)
+    shown = shown_member(db, user, asn)
     proposal = _open_proposal(db, shown.member.asn)
-    return _page(
+    return member_page(
         request,
         "member/macs.html",
         viewer,
@@ -377,12 +390,12 @@ def propose_macs(
 ) -> Response:
     """Propose the member's whole new MAC list for an operator's review; every bad MAC is
     named and nothing is stored until the list is clean."""
-    shown = _shown(db, user, asn)
+    shown = shown_member(db, user, asn)
     listed = given.replace(",", " ").split()
     try:
         macreview.propose(db, shown.member.asn, listed, actor=user.username)
     except ValidationError as exc:
-        return _page(
+        return member_page(
             request,
             "member/macs.html",
             viewer,

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from api.deps import Db, Operator, Principal, Settings, User, own_asn, scope_asn
+from api.deps import Db, Operator, Principal, Routes, Settings, User, own_asn, scope_asn
 from api.pagination import DEFAULT_LIMIT, Limit, Offset, Page, page
 from api.schemas.monitor import ReachOverview
 from api.schemas.problem import errors
@@ -26,7 +26,7 @@ from ixp.models import RouteServer
 from ixp.monitor import alerts, reach, routes, sessions
 from ixp.monitor.alerts import AlertRow, AlertStatus
 from ixp.monitor.reach import MemberReach, ReachFigures
-from ixp.monitor.routes import FilteredRouteRow, RouteRow
+from ixp.monitor.routes import FilteredRouteRow, RouteReader, RouteRow
 from ixp.monitor.sessions import EventRow, SessionRow
 
 router = APIRouter(prefix="/api/v1", tags=["monitor"])
@@ -108,6 +108,7 @@ async def member_routes(
     user: User,
     db: Db,
     settings: Settings,
+    reader: Routes,
     filtered: Annotated[
         bool, Query(description="Filtered routes, each with why it was filtered.")
     ] = False,
@@ -116,14 +117,21 @@ async def member_routes(
     offset: Offset = 0,
 ) -> Page[FilteredRouteRow | RouteRow]:
     """The routes the member announces that the route servers accepted, or (``filtered``)
-    those they filtered, with the reject reasons decoded into words. Read from BIRD now,
-    on the threads kept for waits on BIRD (``api.threads``)."""
-    rows = await waiting_on_bird(request, _routes_of, db, user, asn, rs, filtered, settings)
+    those they filtered, with the reject reasons decoded into words. Read from BIRD (each
+    command kept for ``web_lg_cache_seconds``), on the threads kept for waits on BIRD
+    (``api.threads``)."""
+    rows = await waiting_on_bird(request, _routes_of, db, user, asn, rs, filtered, settings, reader)
     return page(rows, limit, offset)
 
 
 def _routes_of(
-    db: Session, user: Principal, asn: int, rs: str | None, filtered: bool, settings: Settings
+    db: Session,
+    user: Principal,
+    asn: int,
+    rs: str | None,
+    filtered: bool,
+    settings: Settings,
+    reader: RouteReader,
 ) -> list[FilteredRouteRow | RouteRow]:
     number = _member(db, user, asn)
     exchange = get_exchange(db)
@@ -132,7 +140,7 @@ def _routes_of(
         targets,
         number,
         filtered=filtered,
-        timeout=settings.bird_timeout_seconds,
+        reader=reader,
         sockets=settings.bird_sockets,
     )
 
@@ -158,9 +166,9 @@ def list_events(
 def list_alerts(
     user: User,
     db: Db,
-    status: Annotated[AlertStatus, Query(description="Open, closed or all alerts.")] = (
-        AlertStatus.open
-    ),
+    status: Annotated[
+        AlertStatus, Query(description="Open, open and not acknowledged, closed or all alerts.")
+    ] = (AlertStatus.open),
     asn: AsnFilter = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,

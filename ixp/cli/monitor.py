@@ -136,7 +136,7 @@ def routes_command(
             targets,
             asn,
             filtered=filtered,
-            timeout=settings.bird_timeout_seconds,
+            reader=routes.DirectReader(settings.bird_timeout_seconds),
             sockets=lab_sockets(settings) if lab else None,
         )
     columns = (*_ROUTE_COLUMNS, "reasons") if filtered else _ROUTE_COLUMNS

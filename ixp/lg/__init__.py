@@ -7,6 +7,7 @@ layer (``api/routers/lg.py``) only maps URLs to these calls.
 """
 
 from ixp.lg.cache import Cached, NotKept, TtlCache
+from ixp.lg.reader import CachedReader
 from ixp.lg.service import (
     VERSION,
     LookingGlass,
@@ -21,6 +22,7 @@ from ixp.lg.service import (
 __all__ = [
     "VERSION",
     "Cached",
+    "CachedReader",
     "LookingGlass",
     "NotKept",
     "Page",

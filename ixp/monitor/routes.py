@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from ipaddress import ip_network
+from typing import Protocol
 
 from ixp.bird import BirdClient, BirdCommandError, BirdRoute, ProtocolStatus
 from ixp.errors import NotFound, SourceUnavailable
@@ -242,12 +243,43 @@ def route_advice(
     return tuple(advice(code, facts) for code in row.reject_codes)
 
 
+class RouteReader(Protocol):
+    """Where a member's sessions and routes are read: BIRD itself, or a cache in front of it
+    (``ixp.lg.CachedReader``: on a route server of a million routes, ``show route
+    filtered protocol X`` walks the whole table, seconds of BIRD's CPU per asking)."""
+
+    def protocols(self, socket: str) -> list[ProtocolStatus]:
+        """``show protocols all``."""
+        ...
+
+    def routes(self, socket: str, scope: str) -> list[BirdRoute]:
+        """``show route <scope> all``."""
+        ...
+
+
+@dataclass(frozen=True)
+class DirectReader:
+    """Asks BIRD every time (the CLI: one person, one answer, as fresh as it gets)."""
+
+    timeout: float
+
+    def protocols(self, socket: str) -> list[ProtocolStatus]:
+        """``show protocols all`` now."""
+        with BirdClient(socket, timeout=self.timeout) as bird:
+            return bird.protocols()
+
+    def routes(self, socket: str, scope: str) -> list[BirdRoute]:
+        """``show route <scope> all`` now."""
+        with BirdClient(socket, timeout=self.timeout) as bird:
+            return bird.routes(scope)
+
+
 def member_routes(
     route_servers: Sequence[RouteServer],
     asn: int,
     *,
+    reader: RouteReader,
     filtered: bool = False,
-    timeout: float = 30.0,
     sockets: Mapping[str, str] | None = None,
 ) -> list[RouteRow]:
     """A member's accepted (or filtered) routes on each given route server, sorted by prefix.
@@ -261,12 +293,13 @@ def member_routes(
     for rs in route_servers:
         socket = (sockets or {}).get(rs.name, rs.control_socket)
         try:
-            with BirdClient(socket, timeout=timeout) as bird:
-                protocols = member_protocols(bird.protocols(), asn)
-                sessions += len(protocols)
-                for protocol in protocols:
-                    scope = f"{'filtered ' if filtered else ''}protocol {protocol.name}"
-                    rows.extend(route_row(route, rs, filtered) for route in bird.routes(scope))
+            protocols = member_protocols(reader.protocols(socket), asn)
+            sessions += len(protocols)
+            for protocol in protocols:
+                scope = f"{'filtered ' if filtered else ''}protocol {protocol.name}"
+                rows.extend(
+                    route_row(route, rs, filtered) for route in reader.routes(socket, scope)
+                )
         except BirdCommandError as exc:
             raise SourceUnavailable(f"route server {rs.name}: {exc}") from None
     if not sessions:

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ixp import accounts, db
-from ixp.bird import BirdClient, ChannelStatus
+from ixp.bird import BirdClient, BirdRoute, ChannelStatus
 from ixp.exchange import get_route_server
 from ixp.lab.exabgp import Route
 from ixp.lab.lab import Lab
+from ixp.lg import CachedReader
 from ixp.monitor.routes import member_protocols
 from ixp.monitor.service import Monitor
 from ixp.rs.types import COLLECTOR_PROTOCOL_PREFIX
@@ -172,3 +173,30 @@ def test_a_page_of_routes_is_a_slice_of_the_whole(live: LiveApi) -> None:
     whole = live.get(path, filtered="true")["items"]
     second = live.get(path, filtered="true", limit=1, offset=1)
     assert second["items"] == whole[1:2] and second["total"] == len(whole)
+
+
+class CountingClient(BirdClient):
+    """A real control-socket client that writes down every route command it sends BIRD."""
+
+    sent: ClassVar[list[str]] = []
+
+    def routes(self, arguments: str = "") -> list[BirdRoute]:
+        type(self).sent.append(arguments)
+        return super().routes(arguments)
+
+
+def test_reloading_a_members_routes_does_not_make_bird_walk_its_table_again(
+    live: LiveApi,
+) -> None:
+    """On a route server of a million routes each `show route ... protocol X` walks the whole
+    table: a member's NOC reloading its filtered routes must not cost BIRD that every time."""
+    app = live.client.app
+    kept = app.state.route_reader  # type: ignore[attr-defined]
+    app.state.route_reader = CachedReader(30.0, timeout=10.0, client=CountingClient)  # type: ignore[attr-defined]
+    try:
+        path = f"/api/v1/members/{ALPHA}/routes"
+        first = [live.get(path, "member", filtered="true") for _ in range(3)]
+        assert first[0] == first[1] == first[2] and first[0]["total"] == len(ALPHA_FILTERED)
+        assert len(CountingClient.sent) == len(set(CountingClient.sent)) > 0
+    finally:
+        app.state.route_reader = kept  # type: ignore[attr-defined]

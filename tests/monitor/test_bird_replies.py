@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ixp.bird import BirdClient
-from ixp.monitor.routes import member_routes
+from ixp.monitor.routes import DirectReader, member_routes
 from ixp.monitor.service import Monitor
 from ixp.settings import Settings
 from tests.monitor.conftest import RS_ASN, Bird, make_rs, wait_for
@@ -115,7 +115,10 @@ def test_a_members_filtered_routes_show_the_path_without_the_confederation(
     session: Session, confederation_bird: Bird
 ) -> None:
     rs = make_rs(session, str(confederation_bird.socket))
-    rows = {row.prefix: row for row in member_routes([rs], 65002, filtered=True)}
+    rows = {
+        row.prefix: row
+        for row in member_routes([rs], 65002, filtered=True, reader=DirectReader(10.0))
+    }
     assert rows["45.64.0.0/22"].as_path == "38001"
     assert rows["45.64.0.0/22"].reasons == "rpki-invalid"
     cut = rows["45.65.0.0/22"].as_path

@@ -32,6 +32,7 @@ from ixp.lab.exabgp import Route
 from ixp.lab.lab import Lab
 from ixp.lab.layout import layout_from_database
 from ixp.lab.monitoring import lab_overrides
+from ixp.lg import CachedReader
 from ixp.members import get_member
 from ixp.models import Alert, SessionEvent
 from ixp.monitor import reach
@@ -227,9 +228,14 @@ def test_max_prefix_rpki_and_irr_alerts_fire(live: Live) -> None:
 def test_filtered_routes_show_decoded_reasons(live: Live) -> None:
     with live.session() as session:
         rs = get_route_server(session, "rs1")
-        filtered = {row.prefix: row for row in member_routes([rs], 30303, filtered=True)}
-        accepted = [row.prefix for row in member_routes([rs], 30303)]
-        alpha = {row.prefix: row for row in member_routes([rs], 10101, filtered=True)}
+        cached = CachedReader(30.0, timeout=10.0)  # as the web pages read BIRD
+        filtered = {
+            row.prefix: row for row in member_routes([rs], 30303, filtered=True, reader=cached)
+        }
+        accepted = [row.prefix for row in member_routes([rs], 30303, reader=cached)]
+        alpha = {
+            row.prefix: row for row in member_routes([rs], 10101, filtered=True, reader=cached)
+        }
     assert accepted == ["77.30.0.0/20"]
     assert isinstance(filtered["77.30.0.0/21"], FilteredRouteRow)
     assert "rpki-invalid" in filtered["77.30.0.0/21"].reasons

@@ -20,7 +20,13 @@ from ixp.exchange import get_route_server
 from ixp.lab.exabgp import Route
 from ixp.lab.lab import Lab
 from ixp.members import MemberInput, add_member
-from ixp.monitor.routes import FilteredRouteRow, RouteRow, member_routes, reject_codes
+from ixp.monitor.routes import (
+    DirectReader,
+    FilteredRouteRow,
+    RouteRow,
+    member_routes,
+    reject_codes,
+)
 from ixp.rs.codes import RejectCode
 from tests.lab.exchange import BRAVO, RS_ASN, RS_NAME, address, build_exchange, exchange_settings
 from tests.lab.harness import require_lab, routes_of
@@ -64,7 +70,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, list[Ro
             built.up()
             built.wait_converged(timeout=60)
             sockets = {RS_NAME: str(built.bird(RS_NAME).socket)}
-            filtered = member_routes([rs], ECHO, filtered=True, sockets=sockets)
+            filtered = member_routes(
+                [rs], ECHO, filtered=True, sockets=sockets, reader=DirectReader(10.0)
+            )
             yield built, filtered
         finally:
             built.down()
