@@ -266,6 +266,23 @@ def _stored(session: Session, member: Member) -> list[RsRule]:
     )
 
 
+def peer_choices(session: Session, asn: int | str) -> list[tuple[int, str]]:
+    """The members a rule of member ``asn`` may name (current members other than itself),
+    with their names, by ASN: what a form offers."""
+    exchange = get_exchange(session)
+    owner = _owner(session, asn, exchange)
+    rows = session.execute(
+        select(Member.asn, Member.display_name)
+        .where(
+            Member.exchange_id == exchange.id,
+            Member.id != owner.id,
+            Member.status != MemberStatus.departed,
+        )
+        .order_by(Member.asn)
+    )
+    return [(number, name) for number, name in rows]
+
+
 def _inactive(peer: int | None, known: _Exchange) -> str | None:
     """Why a rule about ``peer`` is left out of the next build, or None while it applies."""
     if peer is None:

@@ -167,6 +167,15 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/members/{asn}/contacts"): page_of_a(303, {"noc_phone": "+92 51 1234567"}),
     ("GET", "/members/{asn}/macs"): page_of_a(),
     ("POST", "/members/{asn}/macs"): page_of_a(303, {"macs": "02:00:00:00:01:21"}),
+    ("GET", "/members/{asn}/rules"): page_of_a(),
+    ("POST", "/members/{asn}/rules/preview"): page_of_a(
+        200, {"action": "do-not-announce", "peer": "55714", "family": "ipv4"}
+    ),
+    # The operator's is A's rule again: refused as a repeat, on the form's page.
+    ("POST", "/members/{asn}/rules"): Access(
+        303, 404, 303, 422, {"action": "do-not-announce", "peer": "55714", "family": "ipv4"}
+    ),
+    ("POST", "/members/{asn}/rules/remove"): page_of_a(404, {"rule": "999999"}),
     ("GET", "/tokens"): page(),
     ("POST", "/tokens"): page(201, {"name": "nms"}),
     ("POST", "/tokens/{token_id}/revoke"): page_of_a(303),

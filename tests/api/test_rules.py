@@ -14,9 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from api.security import CSRF_FIELD
 from ixp.models import AuditEntry
 from tests.api.conftest import MEMBER_A, MEMBER_B, World
 from tests.dbsnapshot import snapshot
+from tests.portal.test_pages import csrf_of, sign_in
 
 PROBLEM = "application/problem+json"
 RULES = f"/api/v1/members/{MEMBER_A}/rules"
@@ -151,3 +153,78 @@ def test_another_members_rules_are_not_found_and_operators_manage_any(
     assert client.get(RULES, headers=world.callers["member_a"]).json() == [added.json()]
     removed = client.delete(f"{RULES}?rule={added.json()['id']}", headers=other)
     assert removed.status_code == 404
+
+
+# -- the portal's form ----------------------------------------------------------------------------
+
+PAGE = f"/members/{MEMBER_A}/rules"
+
+
+def _form(client: TestClient, **fields: str) -> dict[str, str]:
+    """The rule form's fields with the page's CSRF token (a browser session needs it)."""
+    return {CSRF_FIELD: csrf_of(client.get(PAGE).text), **fields}
+
+
+def test_the_form_previews_first_and_saves_only_when_asked(
+    client: TestClient, engine: Engine
+) -> None:
+    sign_in(client)
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert "None: every peer gets your routes" in page.text
+    assert f'<option value="{MEMBER_B}">AS{MEMBER_B} Bravo Wireless</option>' in page.text
+    before = _rows(engine)
+    rule = {"action": "do-not-announce", "peer": str(MEMBER_B), "family": "ipv4", "prepend": ""}
+    shown = client.post(f"{PAGE}/preview", data=_form(client, **rule))
+    assert shown.status_code == 200
+    assert "Before you save: do not announce to AS55714 (Bravo Wireless) in IPv4" in shown.text
+    assert "AS55714 (Bravo Wireless) will no longer receive your IPv4 routes" in shown.text
+    assert _rows(engine) == before
+    token = csrf_of(shown.text)
+    saved = client.post(PAGE, data={CSRF_FIELD: token, **rule}, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == f"{PAGE}?done=saved"
+    listed = client.get(saved.headers["location"])
+    assert "The rule is saved." in listed.text
+    assert "do not announce to AS55714 (Bravo Wireless) in IPv4" in listed.text
+    assert "<code>38195:0:55714</code>" in listed.text
+
+
+def test_every_bad_field_is_marked_at_its_input(client: TestClient, engine: Engine) -> None:
+    sign_in(client)
+    before = _rows(engine)
+    bad = {"action": "prepend", "peer": str(MEMBER_A), "family": "ipv9", "prepend": ""}
+    for url in (f"{PAGE}/preview", PAGE):
+        answer = client.post(url, data=_form(client, **bad))
+        assert answer.status_code == 422
+        for field in ("peer", "family", "prepend"):
+            assert f'aria-invalid="true" aria-describedby="e-{field}"' in answer.text, field
+        assert "is your own ASN" in answer.text and "must be 1, 2 or 3" in answer.text
+        assert 'aria-invalid="true" aria-describedby="e-action"' not in answer.text
+    assert _rows(engine) == before
+
+
+def test_a_rule_is_removed_from_the_list(client: TestClient, world: World) -> None:
+    added = client.post(
+        RULES, headers=world.callers["member_a"], json={"action": "do-not-accept", "peer": None}
+    ).json()
+    sign_in(client)
+    page = client.get(PAGE)
+    assert 'aria-label="Remove the rule: do not accept routes from any peer in IPv4 and IPv6"' in (
+        page.text
+    )
+    removed = client.post(
+        f"{PAGE}/remove",
+        data={CSRF_FIELD: csrf_of(page.text), "rule": str(added["id"])},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    assert "The rule is removed." in client.get(removed.headers["location"]).text
+    assert client.get(RULES, headers=world.callers["member_a"]).json() == []
+
+
+def test_another_members_rules_page_is_the_404_of_no_member(client: TestClient) -> None:
+    sign_in(client, "bravo")
+    other = client.get(PAGE)
+    missing = client.get("/members/64999/rules")
+    assert other.status_code == missing.status_code == 404
+    assert other.text == missing.text
