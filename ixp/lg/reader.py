@@ -49,3 +49,21 @@ class CachedReader:
     def routes(self, socket: str, scope: str) -> list[BirdRoute]:
         """``show route <scope> all``, kept."""
         return self._ask(socket, ("routes", scope), lambda bird: bird.routes(scope))
+
+    def filtered(self, socket: str, protocol: str) -> list[BirdRoute]:
+        """The filtered routes of ``protocol``, from one kept ``show route filtered all``.
+
+        Asking per protocol would make BIRD walk its whole table once per member, so a
+        thousand NOCs looking at their own page would keep a route server of a million
+        routes busy for hours; the filtered routes of every member come in one walk
+        (they are few: a filter rejects what should not be there).
+        """
+        by_protocol = self._ask(socket, ("filtered",), _filtered_by_protocol)
+        return by_protocol.get(protocol, [])
+
+
+def _filtered_by_protocol(bird: BirdClient) -> dict[str, list[BirdRoute]]:
+    grouped: dict[str, list[BirdRoute]] = {}
+    for route in bird.routes("filtered"):
+        grouped.setdefault(route.protocol, []).append(route)
+    return grouped

@@ -256,6 +256,10 @@ class RouteReader(Protocol):
         """``show route <scope> all``."""
         ...
 
+    def filtered(self, socket: str, protocol: str) -> list[BirdRoute]:
+        """The routes ``protocol``'s import filter rejected (kept by ``import keep filtered``)."""
+        ...
+
 
 @dataclass(frozen=True)
 class DirectReader:
@@ -272,6 +276,10 @@ class DirectReader:
         """``show route <scope> all`` now."""
         with BirdClient(socket, timeout=self.timeout) as bird:
             return bird.routes(scope)
+
+    def filtered(self, socket: str, protocol: str) -> list[BirdRoute]:
+        """``show route filtered protocol <protocol> all`` now."""
+        return self.routes(socket, f"filtered protocol {protocol}")
 
 
 def member_routes(
@@ -296,10 +304,12 @@ def member_routes(
             protocols = member_protocols(reader.protocols(socket), asn)
             sessions += len(protocols)
             for protocol in protocols:
-                scope = f"{'filtered ' if filtered else ''}protocol {protocol.name}"
-                rows.extend(
-                    route_row(route, rs, filtered) for route in reader.routes(socket, scope)
+                found = (
+                    reader.filtered(socket, protocol.name)
+                    if filtered
+                    else reader.routes(socket, f"protocol {protocol.name}")
                 )
+                rows.extend(route_row(route, rs, filtered) for route in found)
         except BirdCommandError as exc:
             raise SourceUnavailable(f"route server {rs.name}: {exc}") from None
     if not sessions:
