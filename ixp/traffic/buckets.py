@@ -14,8 +14,9 @@ can write one bucket in one transaction:
 - ``agents``: per agent, datagrams received, malformed by reason (received =
   accepted + malformed, always), datagrams lost (gaps in the sequence numbers of
   each sub-agent), late and duplicate, restarts, samples by kind, samples whose
-  frame had no usable Ethernet header, and samples not taken at their input port
-  (egress or VLAN sampling: the same frame may then be counted twice).
+  frame had no usable Ethernet header, samples not taken at their input port
+  (egress or VLAN sampling: the same frame may then be counted twice), and its
+  sources' missed and dropped samples summed.
 - ``sources``: per agent and data source, the samples it sent that never arrived
   (its sample sequence numbers), the samples it dropped itself (its drops counter)
   and the frames it saw (its sample pool).
@@ -105,6 +106,8 @@ class AgentHealth:
     other_samples: int  # of formats not read (skipped by length)
     unattributed_samples: int  # flow samples without a usable Ethernet header
     not_ingress_samples: int  # flow samples whose input port is not their data source
+    missed_samples: int  # the sum of its sources' (those with a figure, see SourceHealth)
+    dropped_samples: int  # the sum of its sources' (the agent's own drops)
 
     @property
     def malformed_datagrams(self) -> int:
@@ -361,6 +364,8 @@ class Aggregator:
             name = sflow.agent_text(agent)
             cells, unattributed, not_ingress = _flow_cells(name, counts.cells, macs)
             flows.extend(cells)
+            agent_sources = self._sources(name, agent, counts)
+            sources.extend(agent_sources)
             health.append(
                 AgentHealth(
                     agent=name,
@@ -375,9 +380,10 @@ class Aggregator:
                     other_samples=counts.other_samples,
                     unattributed_samples=unattributed,
                     not_ingress_samples=not_ingress,
+                    missed_samples=sum(s.missed or 0 for s in agent_sources),
+                    dropped_samples=sum(s.dropped or 0 for s in agent_sources),
                 )
             )
-            sources.extend(self._sources(name, agent, counts))
             ports.extend(
                 PortCounters(name, if_index, p[0], p[1] / 1000, p[2], p[3], p[4], p[5], p[6], p[7])
                 for if_index, p in sorted(counts.ports.items())

@@ -95,6 +95,7 @@ def test_missed_and_dropped_samples_and_the_pool_of_a_source() -> None:
     assert (source.agent, source.source_type, source.source_index) == (AGENT, 0, 7)
     # Up to sample 9: 5 sent since sample 4, 2 counted; 3 dropped; the pool grew to 1200.
     assert (source.samples, source.missed, source.dropped, source.packets) == (2, 3, 3, 800)
+    assert (agent.missed_samples, agent.dropped_samples) == (3, 3)
     (cell,) = bucket.flows
     assert (cell.samples, cell.packets, cell.bytes) == (2, 200, 200_000)
 
