@@ -115,8 +115,15 @@ def allocate(session: Session, lan: PeeringLan, family: int, asn: int) -> str:
     when that address is taken, gets the lowest free host address. Takes the
     LAN's lock first, so the address stays free until the transaction ends.
     """
-    subnet = lan_subnet(lan, family)
     lock_lan(session, lan)
+    return propose(session, lan, family, asn)
+
+
+def propose(session: Session, lan: PeeringLan, family: int, asn: int) -> str:
+    """The address ``allocate`` would give member ``asn`` now, without taking the LAN's lock:
+    a suggestion for a form (another member may take it before the form is saved; saving
+    checks again)."""
+    subnet = lan_subnet(lan, family)
     taken = reserved_addresses(session, lan, family)
     if family == 6:
         candidate = netaddr.IPAddress(int(subnet.network) + (asn << 16) + 1, 6)

@@ -283,6 +283,8 @@ class AlertStatus(enum.StrEnum):
     """Which stored alerts a listing wants."""
 
     open = "open"
+    unacknowledged = "unacknowledged"
+    """Open and not acknowledged yet: what still waits for someone."""
     closed = "closed"
     all = "all"
 
@@ -324,6 +326,8 @@ class AlertRow:
 def _alert_filter(query: Select[*_Row], status: AlertStatus, asn: int | None) -> Select[*_Row]:
     if status is AlertStatus.open:
         query = query.where(Alert.closed_at.is_(None))
+    elif status is AlertStatus.unacknowledged:
+        query = query.where(Alert.closed_at.is_(None), Alert.acknowledged_at.is_(None))
     elif status is AlertStatus.closed:
         query = query.where(Alert.closed_at.is_not(None))
     if asn is not None:
