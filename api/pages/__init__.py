@@ -12,12 +12,22 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import errors, member, public, tokens
+from api.pages import (
+    builds,
+    errors,
+    looking_glass,
+    member,
+    member_admin,
+    onboarding,
+    operator,
+    public,
+    tokens,
+)
 from api.pages.render import STATIC
 
 # The page modules, each with its ``router`` (left out of the OpenAPI document), for the
 # app's ROUTERS.
-ROUTERS = (public, member, tokens)
+ROUTERS = (public, member, member_admin, tokens, operator, onboarding, builds, looking_glass)
 
 
 def install(app: FastAPI) -> None:

@@ -19,10 +19,26 @@ from api.pages.render import Look, Viewer, page
 from api.routers import auth
 from ixp import accounts, overview
 from ixp.errors import AccessDenied, RateLimited
+from ixp.monitor.reach import ReachReport
 
 router = APIRouter(include_in_schema=False)
 
 _NEXT_MAX_LENGTH = 2000
+# Where an operator lands after signing in (a member's user: its own network).
+OPERATOR_HOME = "/operator"
+
+
+def reach_chart(report: ReachReport) -> list[dict[str, float]]:
+    """A reach history as the chart script reads it (``#reach-history``), oldest first."""
+    return [
+        {
+            "t": p.at.timestamp(),
+            "ipv4": p.ipv4_percent,
+            "asn": p.asn_percent,
+            "ipv6": p.ipv6_48_percent,
+        }
+        for p in reversed(report.history)
+    ]
 
 
 def local_target(target: str | None) -> str | None:
@@ -40,22 +56,13 @@ def home(request: Request, viewer: Look, db: Db, settings: Settings) -> HTMLResp
     """The exchange, its route servers and LAN, its members, how to join, and how much of
     the country it reaches."""
     public = overview.public_overview(db, ixf_id=settings.ixf_id)
-    chart = [
-        {
-            "t": p.at.timestamp(),
-            "ipv4": p.ipv4_percent,
-            "asn": p.asn_percent,
-            "ipv6": p.ipv6_48_percent,
-        }
-        for p in reversed(public.reach.history)
-    ]
     return page(
         request,
         "home.html",
         viewer=viewer,
         exchange=public.name,
         ix=public,
-        chart=chart,
+        chart=reach_chart(public.reach),
         section="home",
     )
 
@@ -149,7 +156,7 @@ def sign_in(
             status=429,
             retry_after=exc.retry_after,
         )
-    landing = f"/members/{me.member_asn}" if me.member_asn is not None else "/"
+    landing = f"/members/{me.member_asn}" if me.member_asn is not None else OPERATOR_HOME
     redirect.headers["location"] = target or landing
     return redirect
 

@@ -30,6 +30,16 @@ POLICY = (
 )
 
 
+# Router platforms (``ixp.rs.snippets.PLATFORMS``) as their makers name them.
+PLATFORM_NAMES = {
+    "mikrotik": "MikroTik RouterOS",
+    "cisco": "Cisco IOS",
+    "junos": "Juniper Junos",
+    "bird": "BIRD 2",
+    "frr": "FRRouting",
+}
+
+
 def when(moment: dt.datetime | None) -> str:
     """A time as people at an exchange read it in a NOC: UTC, to the minute."""
     if moment is None:
@@ -74,6 +84,7 @@ def _environment() -> Environment:
     env.filters["number"] = lambda value: f"{value:,}"
     env.filters["web_url"] = web_url
     env.globals["CSRF_FIELD"] = CSRF_FIELD
+    env.globals["PLATFORM_NAMES"] = PLATFORM_NAMES
     return env
 
 
@@ -116,11 +127,13 @@ def page(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """``template`` rendered for ``viewer`` under the exchange's name, with the page policy."""
+    """``template`` rendered for ``viewer`` under the exchange's name, with the page policy.
+    ``lg_public`` tells the layout whether the looking glass is open to the public."""
+    lg_public = request.app.state.settings.web_lg_public
     response = templates.TemplateResponse(
         request,
         template,
-        {"viewer": viewer, "exchange": exchange, **context},
+        {"viewer": viewer, "exchange": exchange, "lg_public": lg_public, **context},
         status_code=status,
         headers={"Content-Security-Policy": POLICY, **(headers or {})},
     )

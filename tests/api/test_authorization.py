@@ -75,6 +75,11 @@ def page_of_a(status: int = 200, body: dict[str, Any] | None = None) -> Access:
     return Access(303, 404, status, status, body)
 
 
+def operator_page(status: int = 200, body: dict[str, Any] | None = None) -> Access:
+    """An operator's page: the public is sent to sign in, any member's user gets 403."""
+    return Access(303, 403, 403, status, body)
+
+
 NEW_MEMBER = {
     "asn": 38193,
     "name": "Nayatel",
@@ -179,10 +184,33 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/tokens"): page(),
     ("POST", "/tokens"): page(201, {"name": "nms"}),
     ("POST", "/tokens/{token_id}/revoke"): page_of_a(303),
+    ("GET", "/members/{asn}/registry"): page_of_a(),
+    ("POST", "/members/{asn}/registry/approve"): operator_page(404),
+    ("GET", "/members/{asn}/rpki"): page_of_a(),
+    ("GET", "/members/{asn}/history"): operator_page(),
+    ("GET", "/members/{asn}/suspend"): operator_page(),
+    ("POST", "/members/{asn}/suspend"): operator_page(303),
+    ("GET", "/members/{asn}/remove"): operator_page(),
+    ("POST", "/members/{asn}/remove"): operator_page(303),
+    ("GET", "/operator"): operator_page(),
+    ("GET", "/members"): operator_page(),
+    ("GET", "/alerts"): operator_page(),
+    ("POST", "/alerts/{alert_id}/ack"): operator_page(303),
+    ("GET", "/onboarding"): operator_page(),
+    ("POST", "/onboarding"): operator_page(422, {"asn": "not a number", "action": "check"}),
+    ("GET", "/onboarding/{asn}"): operator_page(),
+    ("GET", "/builds"): operator_page(),
+    ("POST", "/builds"): operator_page(303),
+    ("GET", "/builds/preview"): operator_page(),
+    ("GET", "/builds/{build_id}"): operator_page(),
+    ("GET", "/looking-glass"): page(),
 }
 
 # Query strings a route needs to be called at all.
-QUERIES = {"/lg/{rs}/routes/prefix": "?prefix=185.1.10.0/24"}
+QUERIES = {
+    "/lg/{rs}/routes/prefix": "?prefix=185.1.10.0/24",
+    "/looking-glass": "?prefix=185.1.10.0/24",
+}
 
 
 def routes() -> list[tuple[str, str]]:
