@@ -387,36 +387,45 @@ class _Given:
     where: str | None
 
 
-def _clash(new: Rule, old: Rule) -> str | None:
-    """Why ``new`` cannot stand beside ``old`` (they share a family), or None."""
-    if not new.overlaps(old):
-        return None
-    actions = {new.action, old.action}
-    if new.action is old.action and new.peer == old.peer:
-        return "is already a rule"
-    if new.action is old.action and new.action in (
-        RuleAction.do_not_announce,
-        RuleAction.do_not_accept,
-    ):
-        if old.peer is None:
-            return "is already covered by the rule"
-        if new.peer is None:
-            return "would cover the rule"
-        return None
-    if RuleAction.do_not_announce in actions and actions & {
-        RuleAction.announce_only,
-        RuleAction.prepend,
-    }:
-        blocking = new if new.action is RuleAction.do_not_announce else old
-        if blocking.peer is None or new.peer == old.peer:
-            return "contradicts the rule"
+_Seen = dict[tuple[int, RuleAction, int | None], _Given]
+
+
+def _clash(
+    seen: _Seen, first: Mapping[tuple[int, RuleAction], _Given], family: int, rule: Rule
+) -> tuple[str, _Given] | None:
+    """Why ``rule`` cannot join the rules ``seen`` before it in ``family`` (by action and
+    peer; ``first`` holds the first rule of each action), and with which, or None."""
+
+    def at(action: RuleAction, peer: int | None) -> _Given | None:
+        return seen.get((family, action, peer))
+
+    action, peer = rule.action, rule.peer
+    if (same := at(action, peer)) is not None:
+        return "is already a rule", same
+    if action in (RuleAction.do_not_announce, RuleAction.do_not_accept):
+        if peer is not None and (wider := at(action, None)) is not None:
+            return "is already covered by the rule", wider
+        if peer is None and (narrower := first.get((family, action))) is not None:
+            return "would cover the rule", narrower
+    if action in (RuleAction.announce_only, RuleAction.prepend):
+        blocking = at(RuleAction.do_not_announce, None) or at(RuleAction.do_not_announce, peer)
+        if blocking is not None:
+            return "contradicts the rule", blocking
+    if action is RuleAction.do_not_announce:
+        sending = (RuleAction.announce_only, RuleAction.prepend)
+        if peer is None:
+            found = [g for a in sending if (g := first.get((family, a))) is not None]
+        else:
+            found = [g for a in sending if (g := at(a, peer)) is not None]
+        if found:
+            return "contradicts the rule", found[0]
     return None
 
 
 def _unreachable_prepends(given: Sequence[_Given]) -> list[tuple[_Given, _Given]]:
     """Prepend rules towards a peer that an ``announce only`` set leaves out, each with the
     rule to blame (the prepend when it is new, else a new ``announce only`` rule)."""
-    found = []
+    found: dict[tuple[_Given, _Given], None] = {}
     for family in (4, 6):
         only = [g for g in given if g.rule.action is RuleAction.announce_only]
         only = [g for g in only if family in g.rule.family.numbers]
@@ -428,22 +437,28 @@ def _unreachable_prepends(given: Sequence[_Given]) -> list[tuple[_Given, _Given]
             if not only or rule.peer is None or rule.peer in listed:
                 continue
             other = next((g for g in only if g.where is not None), only[0])
-            pair = (item, other) if item.where is not None else (other, item)
-            if pair not in found:
-                found.append(pair)
-    return found
+            found[(item, other) if item.where is not None else (other, item)] = None
+    return list(found)
 
 
 def _check_set(given: Sequence[_Given], names: Mapping[int, str], problems: Problems) -> None:
-    """No two rules repeat or contradict each other; a new rule is blamed, never a kept one."""
-    for index, item in enumerate(given):
-        for earlier in given[:index]:
-            blamed, other = (item, earlier) if item.where is not None else (earlier, item)
-            if blamed.where is None:
-                continue
-            why = _clash(item.rule, earlier.rule)
-            if why is not None:
-                _blame(problems, blamed, f"{why} '{other.rule.describe(names)}'")
+    """No two rules repeat or contradict each other; a new rule is blamed, never a kept one
+    (kept rules come first). Rules are indexed by family, action and peer as they come, so
+    a set of a thousand rules is checked in one pass."""
+    seen: _Seen = {}
+    first: dict[tuple[int, RuleAction], _Given] = {}
+    for item in given:
+        clashes: list[tuple[str, _Given]] = []
+        for family in item.rule.family.numbers:
+            found = _clash(seen, first, family, item.rule)
+            if found is not None and found not in clashes:
+                clashes.append(found)
+        if item.where is not None:
+            for why, other in clashes:
+                _blame(problems, item, f"{why} '{other.rule.describe(names)}'")
+        for family in item.rule.family.numbers:
+            seen.setdefault((family, item.rule.action, item.rule.peer), item)
+            first.setdefault((family, item.rule.action), item)
     for blamed, other in _unreachable_prepends(given):
         if blamed.where is None:
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -57,3 +58,12 @@ def test_bad_input_is_one_line_per_field_and_exit_2(demo_cli: CliRunner) -> None
     ]
     code, _, err = run(demo_cli, "remove", ALPHA, "999")
     assert code == 2 and err.startswith("error: rule: 999 does not exist")
+
+
+def test_the_build_summary_lists_the_rules_it_left_out(demo_cli: CliRunner, tmp_path: Path) -> None:
+    assert run(demo_cli, "add", ALPHA, "do-not-announce", "40404", "--family", "ipv4")[0] == 0
+    result = demo_cli.invoke(app, ["rs", "build", "--out", str(tmp_path), "--rs", "rs1"])
+    assert result.exit_code == 0, result.stderr
+    assert "rs1: filtering rules left out" in result.stdout
+    assert "do not announce to AS40404 in IPv4" in result.stdout
+    assert "AS40404 is not configured on rs1 (status is suspended)" in result.stdout
