@@ -209,6 +209,12 @@ class BuildPreview:
         return sum(len(rs.members) for rs in self.servers)
 
 
+def _set_order(name: str) -> tuple[int, str]:
+    """The filter's prefixes first, then the origins, then any other set by name."""
+    known = list(_SET_LABELS)
+    return (known.index(name), "") if name in known else (len(known), name)
+
+
 def _label(name: str) -> str:
     return _SET_LABELS.get(name, name.replace("_", " ").lower())
 
@@ -217,7 +223,7 @@ def _set_changes(
     old: Mapping[str, Sequence[str]], new: Mapping[str, Sequence[str]]
 ) -> list[SetChange]:
     changes = []
-    for name in sorted(old.keys() | new.keys()):
+    for name in sorted(old.keys() | new.keys(), key=_set_order):
         before, after = old.get(name, ()), new.get(name, ())
         kept_before, kept_after = set(before), set(after)
         added = tuple(e for e in after if e not in kept_before)

@@ -86,8 +86,8 @@ def test_operator_changes_show_as_exactly_those_changes(
     alpha = result[10101]
     assert alpha.change is Change.changed and alpha.prefixes_added == 1
     assert [(s.name, s.added, s.removed) for s in alpha.sets] == [
-        ("BLACKHOLE_V4", ("45.22.0.0/24{24,32}",), ()),
         ("PREFIXES_V4", ("45.22.0.0/24{24,24}",), ()),
+        ("BLACKHOLE_V4", ("45.22.0.0/24{24,32}",), ()),
     ]
     (session_v4,) = alpha.sessions
     assert session_v4.name == "AS10101_v4_1" and session_v4.change is Change.changed
