@@ -5,15 +5,21 @@ announces two registered routes, a bogon and a prefix outside its AS-SET (as in
 ``tests/api/test_live_api.py``); the monitor stores the sessions once; the app
 runs under uvicorn on a loopback port. Alpha's NOC signs in, sees its sessions
 and why two routes were filtered and what to do, cannot open Bravo's pages,
-fixes its contacts, makes and revokes a token and signs out. Every page is
-photographed at phone and desktop widths (``tests/artifacts/screenshots``) and
-checked with axe-core: no serious or critical accessibility violation.
+fixes its contacts, makes and revokes a token and signs out. The operator lands on
+the dashboard, onboards a member through the form (an AS-SET the registry does not
+know is refused at its field; a good member saves and shows its router snippet and
+what the next build adds), reads the members table and a member's registry, RPKI
+and history, acknowledges an alert, reads the next-build preview and builds; a
+member's user is refused every operator page. Every page is photographed at phone
+and desktop widths (``tests/artifacts/screenshots``) and checked with axe-core: no
+serious or critical accessibility violation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -37,7 +43,15 @@ from ixp.monitor.service import Monitor
 from ixp.settings import Settings
 from tests.api.test_live_api import ALPHA_ACCEPTED, ALPHA_FILTERED, BRAVO_ACCEPTED
 from tests.api.test_serve import free_port
-from tests.lab.exchange import ALPHA, BRAVO, RS_NAME, build_exchange, exchange_settings
+from tests.lab.exchange import (
+    ALPHA,
+    BRAVO,
+    DELTA,
+    RS4,
+    RS_NAME,
+    build_exchange,
+    exchange_settings,
+)
 from tests.lab.harness import require_lab
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
@@ -57,6 +71,8 @@ VENDOR = STATIC / "vendor"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 PASSWORD = "correct horse battery"
+# Onboarded in the browser: Alpha's customer, whose route objects the lab registry holds.
+NEW_MEMBER = 38011
 
 
 def missing_component() -> str | None:
@@ -301,6 +317,132 @@ def test_the_home_page_shows_the_exchange_and_its_reach(portal: Portal) -> None:
         assert any(f"AS{ALPHA}" in row and "Alpha Net" in row for row in members)
 
 
+def test_the_operator_lands_on_the_dashboard(portal: Portal) -> None:
+    with browsing(portal) as page:
+        sign_in(page, "op")
+        page.wait_for_url(f"{portal.base}/operator")
+        sessions = page.locator("section[aria-labelledby=sessions-heading] tbody tr")
+        assert sessions.filter(has_text="IPv4").count() == 1
+        assert page.locator("#last-pushed").inner_text().startswith("not yet")
+        page.locator("#reach-chart canvas").wait_for()
+
+
+def test_the_operator_onboards_a_member_checked_against_the_registry(portal: Portal) -> None:
+    with browsing(portal, "phone") as page:
+        sign_in(page, "op")
+        page.goto("/onboarding")
+        assert (
+            page.get_by_label("IPv4 address on the peering LAN")
+            .input_value()
+            .startswith("185.1.50.")
+        )
+        page.get_by_label("AS number").fill(str(NEW_MEMBER))
+        page.get_by_label("Name", exact=True).fill("Golf Net گالف")
+        page.get_by_label("AS-SET").fill("AS-NOPE")
+        page.get_by_role("button", name="Save member").click()
+        page.wait_for_load_state()
+        as_set = page.get_by_label("AS-SET")
+        assert as_set.get_attribute("aria-invalid") == "true"
+        assert "'AS-NOPE' is not in rpsl" in page.locator("#e-as_set").inner_text()
+        assert page.get_by_label("AS number").get_attribute("aria-invalid") is None
+        page.screenshot(path=SCREENSHOTS / "onboarding-refused-phone.png", full_page=True)
+        as_set.fill("")
+        page.get_by_label("Router platform").select_option("bird")
+        page.get_by_role("button", name="Save member").click()
+        page.wait_for_url(f"{portal.base}/onboarding/{NEW_MEMBER}?platform=bird")
+        assert RS4 in page.locator("#snippet-text").inner_text()
+        added = page.locator(f"#{RS_NAME}-as{NEW_MEMBER}")
+        assert "45.66.0.0/20{20,24}" in added.inner_text()
+        assert f"Session AS{NEW_MEMBER}_v4_1" in added.inner_text()
+        page.screenshot(path=SCREENSHOTS / "onboarded-phone.png", full_page=True)
+
+
+def test_the_operator_reads_the_members_table_and_a_member(portal: Portal) -> None:
+    with browsing(portal) as page:
+        sign_in(page, "op")
+        page.goto("/members")
+        alpha = page.locator(f"#as{ALPHA}")
+        assert f"{RS_NAME} IPv4: up" in alpha.inner_text()
+        assert "2 filtered" in alpha.inner_text()
+        page.get_by_label("Name or ASN").fill("bravo")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_load_state()
+        assert page.locator("table.roster tbody tr").count() == 1
+        page.goto("/members")
+        alpha.get_by_role("link", name="Alpha Net").click()
+        page.wait_for_url(f"{portal.base}/members/{ALPHA}")
+        page.get_by_role("link", name="Registry").click()
+        assert "AS-ALPHA" in page.locator("dl.facts").first.inner_text()
+        assert page.locator("td code", has_text="45.64.0.0/20").count() == 1
+        page.get_by_role("link", name="RPKI").click()
+        assert page.locator("tbody tr").count() >= 1
+        page.get_by_role("link", name="History and actions").click()
+        oldest = page.locator(".history-entry").last.inner_text()
+        assert oldest.startswith("create of member by test")
+
+
+def test_the_operator_acknowledges_an_alert(portal: Portal) -> None:
+    with browsing(portal) as page:
+        sign_in(page, "op")
+        page.goto("/alerts")
+        alert = page.locator(".alert-item", has_text=f"AS{ALPHA}").first
+        alert.get_by_role("button", name="Acknowledge").click()
+        page.wait_for_load_state()
+        assert (
+            "acknowledged by op"
+            in page.locator(".alert-item", has_text=f"AS{ALPHA}").first.inner_text()
+        )
+
+
+def test_the_operator_previews_and_runs_a_build(portal: Portal) -> None:
+    with browsing(portal) as page:
+        sign_in(page, "op")
+        page.goto("/builds/preview")
+        assert page.locator("h1").inner_text() == "What the next build would change"
+        assert page.locator(f"#{RS_NAME}-as{ALPHA}").count() == 1  # nothing published yet
+        page.screenshot(path=SCREENSHOTS / "build-preview-first-desktop-screen.png")
+        page.get_by_role("button", name="Build now").click()
+        page.wait_for_url(re.compile(rf"{portal.base}/builds/\d+$"))
+        assert page.locator("h1 .badge").inner_text() == "published"
+        assert page.locator("tbody th", has_text="Alpha Net").count() == 1
+        page.goto("/builds/preview")
+        assert "Nothing changes on" in page.locator("section").first.inner_text()
+        page.goto(f"/members/{DELTA}/history")
+        page.get_by_role("link", name="Suspend…").click()
+        page.get_by_role("button", name=f"Suspend AS{DELTA}").click()
+        page.wait_for_url(f"{portal.base}/members/{DELTA}/history")
+        page.goto("/builds/preview")
+        delta = page.locator(f"#{RS_NAME}-as{DELTA}")
+        assert "removed" in delta.locator(".badge").inner_text()
+        assert "Left out: status is suspended." in delta.inner_text()
+        page.screenshot(path=SCREENSHOTS / "build-preview-changed-desktop-screen.png")
+
+
+def test_a_member_is_refused_the_operator_pages(portal: Portal) -> None:
+    with browsing(portal) as page:
+        sign_in(page)
+        for path in ("/operator", "/members", "/onboarding", "/builds/preview", "/alerts"):
+            assert page.goto(path).status == 403, path
+            assert page.locator("h1").inner_text() == "Not allowed"
+        assert page.goto(f"/members/{ALPHA}/history").status == 403
+        assert page.goto(f"/members/{BRAVO}/registry").status == 404
+
+
+def test_the_looking_glass_shows_paths_and_why_a_route_was_filtered(portal: Portal) -> None:
+    with browsing(portal) as page:
+        sign_in(page)
+        page.goto("/looking-glass")
+        page.get_by_label("Prefix or address").fill("99.99.0.0/16")
+        page.get_by_role("button", name="Look up").click()
+        page.wait_for_load_state()
+        route = page.locator(".route", has_text="99.99.0.0/16")
+        assert route.locator(".badge.bad").first.inner_text() == "prefix-not-in-as-set"
+        assert "register a route object with origin AS" in route.inner_text()
+        page.goto("/looking-glass?prefix=45.64.1.1")
+        accepted = page.locator("tbody tr", has_text="45.64.0.0/20")
+        assert f"AS{ALPHA}" in accepted.inner_text() and str(ALPHA) in accepted.inner_text()
+
+
 PAGES = {
     "home": "/",
     "network": f"/members/{ALPHA}",
@@ -311,6 +453,20 @@ PAGES = {
     "macs": f"/members/{ALPHA}/macs",
     "tokens": "/tokens",
     "not-found": f"/members/{BRAVO}",
+    "member-registry": f"/members/{ALPHA}/registry",
+    "member-rpki": f"/members/{ALPHA}/rpki",
+    "looking-glass": "/looking-glass?prefix=99.99.0.0/16",
+}
+OPERATOR_PAGES = {
+    "dashboard": "/operator",
+    "members-table": "/members",
+    "member-history": f"/members/{ALPHA}/history",
+    "member-suspend": f"/members/{ALPHA}/suspend",
+    "onboarding": "/onboarding",
+    "alerts": "/alerts",
+    "builds": "/builds",
+    "build-preview": "/builds/preview",
+    "looking-glass-operator": "/looking-glass?prefix=45.64.0.0/20",
 }
 
 _SERIOUS = """async () => {
@@ -338,8 +494,23 @@ def test_every_page_is_photographed_and_accessible(portal: Portal, viewport: str
         found["signin"] = violations(page)
         sign_in(page)
         for name, path in PAGES.items():
-            page.goto(path)
-            page.wait_for_load_state("networkidle")
-            page.screenshot(path=SCREENSHOTS / f"{name}-{viewport}.png", full_page=True)
-            found[name] = violations(page)
+            found[name] = photographed(page, path, f"{name}-{viewport}")
+    with browsing(portal, viewport, axe=True) as page:
+        sign_in(page, "op")
+        for name, path in OPERATOR_PAGES.items():
+            found[name] = photographed(page, path, f"{name}-{viewport}")
+        page.goto("/builds")
+        page.get_by_role("button", name="Build now").click()
+        page.wait_for_url(re.compile(rf"{portal.base}/builds/\d+$"))
+        found["build"] = photographed(page, page.url, f"build-{viewport}")
     assert {name: v for name, v in found.items() if v} == {}
+
+
+def photographed(page: Any, path: str, name: str) -> list[str]:
+    """Open ``path``, save it as ``name`` (the whole page, and the first screen beside it
+    for the README), and return its serious accessibility violations."""
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}-screen.png")
+    return violations(page)
