@@ -16,6 +16,7 @@ from ixp.models.member import (
     RsSession,
 )
 from ixp.models.monitor import Alert, ReachSample, RirDelegation, SessionEvent, SessionState
+from ixp.models.push import ConfigVersion, PushRecord, PushState, PushTarget, TargetState
 from ixp.models.rpki import RpkiLoad, RpkiRoa
 from ixp.models.rsrule import RsRule, RuleAction, RuleFamily
 from ixp.models.version import DataVersion
@@ -26,6 +27,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BuildRecord",
+    "ConfigVersion",
     "Connection",
     "DataVersion",
     "Exchange",
@@ -41,6 +43,9 @@ __all__ = [
     "MemberStatus",
     "PeeringLan",
     "Port",
+    "PushRecord",
+    "PushState",
+    "PushTarget",
     "ReachSample",
     "RirDelegation",
     "Role",
@@ -55,5 +60,6 @@ __all__ = [
     "SessionState",
     "Site",
     "Switch",
+    "TargetState",
     "User",
 ]
