@@ -19,6 +19,16 @@ from ixp.models.monitor import Alert, ReachSample, RirDelegation, SessionEvent, 
 from ixp.models.push import ConfigVersion, PushRecord, PushState, PushTarget, TargetState
 from ixp.models.rpki import RpkiLoad, RpkiRoa
 from ixp.models.rsrule import RsRule, RuleAction, RuleFamily
+from ixp.models.traffic import (
+    FigureKind,
+    MacRole,
+    TrafficAgent,
+    TrafficInternational,
+    TrafficPair,
+    TrafficPort,
+    TrafficRollup,
+    TrafficUnknownMac,
+)
 from ixp.models.version import DataVersion
 
 __all__ = [
@@ -31,6 +41,7 @@ __all__ = [
     "Connection",
     "DataVersion",
     "Exchange",
+    "FigureKind",
     "IrrDataState",
     "IrrPrefixData",
     "LanAddress",
@@ -38,6 +49,7 @@ __all__ = [
     "MacAddress",
     "MacProposal",
     "MacProposalStatus",
+    "MacRole",
     "MaxPrefixAction",
     "Member",
     "MemberStatus",
@@ -61,5 +73,11 @@ __all__ = [
     "Site",
     "Switch",
     "TargetState",
+    "TrafficAgent",
+    "TrafficInternational",
+    "TrafficPair",
+    "TrafficPort",
+    "TrafficRollup",
+    "TrafficUnknownMac",
     "User",
 ]
