@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ixp.errors import Conflict
+from ixp.errors import Conflict, ValidationError
 
 _POLL_SECONDS = 0.2
 
@@ -36,14 +36,24 @@ def _try_lock(handle: int) -> bool:
 
 
 @contextmanager
-def exclusive(path: Path, what: str, *, holder: str, wait_seconds: float = 0.0) -> Iterator[None]:
+def exclusive(
+    path: Path, what: str, *, holder: str, field: str = "lock", wait_seconds: float = 0.0
+) -> Iterator[None]:
     """Hold the lock at ``path`` for ``what`` (e.g. "a build into /srv/rs") while inside.
 
     Waits up to ``wait_seconds`` for it, then ``Conflict`` naming ``what`` and the
-    holder's ``holder`` text (who started it), process id and start time.
+    holder's ``holder`` text (who started it), process id and start time. A folder
+    that cannot hold the lock file is a ``ValidationError`` of ``field``, the setting
+    or option that named it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ValidationError(
+            field, str(path.parent), f"cannot hold a lock file ({reason}); nothing was done"
+        ) from None
     try:
         deadline = time.monotonic() + wait_seconds
         while not _try_lock(handle):

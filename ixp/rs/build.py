@@ -108,7 +108,7 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _prepare(out_dir: Path) -> None:
+def prepare_out_dir(out_dir: Path) -> None:
     """Create the output directory; a path that cannot be one is the operator's ``out`` error."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -234,7 +234,7 @@ def build(
 ) -> BuildReport:
     """Build, check and publish ``out_dir/<rs-name>.conf`` for each (or the named) route server."""
     exchange = exchange or get_exchange(session)
-    _prepare(out_dir)
+    prepare_out_dir(out_dir)
     staged: list[_Staged] = []
     results: list[RsBuild] = []
     roas = None if settings.rpki_rtr_host else load_roas(session)

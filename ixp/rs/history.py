@@ -28,7 +28,7 @@ from ixp.errors import IxpError, NotFound
 from ixp.exchange import get_exchange, get_route_server
 from ixp.models import BuildRecord, Exchange
 from ixp.models.base import utcnow
-from ixp.rs.build import BuildReport, MemberSummary, build
+from ixp.rs.build import BuildReport, MemberSummary, build, prepare_out_dir
 from ixp.rs.context import IrrNote
 from ixp.rs.types import DroppedRule, Excluded, RegistryState
 from ixp.settings import Settings
@@ -184,8 +184,10 @@ def run_build(
     exchange = get_exchange(session)
     if rs_name is not None:
         get_route_server(session, rs_name, exchange)
+    prepare_out_dir(out_dir)
     lock = out_dir / BUILD_LOCK
-    with locks.exclusive(lock, f"a build into {out_dir}", holder=f"started by {actor}"):
+    what = f"a build into {out_dir}"
+    with locks.exclusive(lock, what, holder=f"started by {actor}", field="out"):
         return _locked_build(session, settings, out_dir, exchange, rs_name, actor)
 
 
