@@ -23,7 +23,7 @@ from ixp.errors import ValidationError
 from ixp.exchange import get_exchange, get_route_server
 from ixp.irr.prefixes import is_ascii_number
 from ixp.rs import history
-from ixp.rs.build import BuildReport
+from ixp.rs.build import BuildReport, RsBuild
 from ixp.rs.context import build_context
 from ixp.rs.explain import Explanation, explain_route, parse_community
 from ixp.settings import get_settings
@@ -74,7 +74,10 @@ def rs_list(as_json: bool = JsonOption) -> None:
     emit(as_json, servers, "Route servers", _RS_COLUMNS)
 
 
-def _print_report(report: BuildReport) -> None:
+def _print_report(report: BuildReport, *, verbose: bool) -> None:
+    """One line per route server and what needs a look (members left out, registry
+    notes, rules left out); every member's line only with ``verbose``: at 1,000 members
+    the table took longer to print than the build took to render."""
     for rs in report.route_servers:
         out.print(
             f"{rs.rs_name}: {rs.path} (build {rs.build_id}): {len(rs.members)} members, "
@@ -83,39 +86,50 @@ def _print_report(report: BuildReport) -> None:
             highlight=False,
             markup=False,
         )
+        if verbose:
+            _print_members(rs)
+        _print_exceptions(rs)
+    if not verbose:
+        out.print("(every member's line: --verbose, or --json)", highlight=False, markup=False)
+
+
+def _print_members(rs: RsBuild) -> None:
+    emit_table(
+        f"{rs.rs_name}: members",
+        ("asn", "name", "sessions", "v4 prefixes", "v6 prefixes", "registry"),
+        [
+            (
+                m.asn,
+                m.name,
+                " ".join(m.sessions),
+                m.prefixes_v4,
+                m.prefixes_v6,
+                m.registry.describe(),
+            )
+            for m in rs.members
+        ],
+    )
+
+
+def _print_exceptions(rs: RsBuild) -> None:
+    if rs.excluded:
         emit_table(
-            f"{rs.rs_name}: members",
-            ("asn", "name", "sessions", "v4 prefixes", "v6 prefixes", "registry"),
-            [
-                (
-                    m.asn,
-                    m.name,
-                    " ".join(m.sessions),
-                    m.prefixes_v4,
-                    m.prefixes_v6,
-                    m.registry.describe(),
-                )
-                for m in rs.members
-            ],
+            f"{rs.rs_name}: excluded",
+            ("asn", "name", "reason"),
+            [(e.asn, e.display_name, e.reason) for e in rs.excluded],
         )
-        if rs.excluded:
-            emit_table(
-                f"{rs.rs_name}: excluded",
-                ("asn", "name", "reason"),
-                [(e.asn, e.display_name, e.reason) for e in rs.excluded],
-            )
-        if rs.irr_notes:
-            emit_table(
-                f"{rs.rs_name}: registry notes",
-                ("asn", "as_set", "held", "note"),
-                [(n.asn, n.as_set, n.held, n.note) for n in rs.irr_notes],
-            )
-        if rs.dropped_rules:
-            emit_table(
-                f"{rs.rs_name}: filtering rules left out",
-                ("asn", "rule", "reason"),
-                [(d.asn, d.rule, d.reason) for d in rs.dropped_rules],
-            )
+    if rs.irr_notes:
+        emit_table(
+            f"{rs.rs_name}: registry notes",
+            ("asn", "as_set", "held", "note"),
+            [(n.asn, n.as_set, n.held, n.note) for n in rs.irr_notes],
+        )
+    if rs.dropped_rules:
+        emit_table(
+            f"{rs.rs_name}: filtering rules left out",
+            ("asn", "rule", "reason"),
+            [(d.asn, d.rule, d.reason) for d in rs.dropped_rules],
+        )
 
 
 @rs_app.command("build")
@@ -128,6 +142,7 @@ def rs_build(
         help="Directory for <rs-name>.conf files [default: $IXP_HOME/rs].",
     ),
     rs: str = typer.Option(None, "--rs", help="Build only this route server."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="A line for every member."),
     as_json: bool = JsonOption,
 ) -> None:
     """Build and bird -p check every route server's BIRD configuration; publish all or none.
@@ -146,7 +161,7 @@ def rs_build(
     if as_json:
         emit_json(outcome.report.to_dict())
     else:
-        _print_report(outcome.report)
+        _print_report(outcome.report, verbose=verbose)
 
 
 _BUILD_COLUMNS = (

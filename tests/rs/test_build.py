@@ -141,6 +141,10 @@ def test_cli_build_explain_and_failure(
     assert (
         result.exit_code == 0 and "rs2:" in result.stdout and "status is suspended" in result.stdout
     )
+    # One line per route server and what needs a look; every member's line on request.
+    assert "rs2: members" not in result.stdout and "--verbose" in result.stdout
+    result = demo_cli.invoke(app, ["rs", "build", "--out", str(tmp_path / "t"), "-v"])
+    assert result.exit_code == 0 and "rs1: members" in result.stdout and "10101" in result.stdout
 
     result = demo_cli.invoke(
         app, ["rs", "explain", "10101", "10.0.0.0/8", "--path", "10101 64512", "--json"]
