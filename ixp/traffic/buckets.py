@@ -32,7 +32,7 @@ and dataclasses only when a bucket closes.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -206,8 +206,15 @@ class Aggregator:
     across buckets, so each source's figures are continuous from one to the next.
     """
 
-    def __init__(self, seconds: int = BUCKET_SECONDS) -> None:
+    def __init__(
+        self, seconds: int = BUCKET_SECONDS, accept: Callable[[bytes], bool] | None = None
+    ) -> None:
         self.seconds = seconds
+        # Which agent addresses (raw bytes, as read_header gives them) are counted; the
+        # others are refused before anything is kept about them (``refused``).
+        self._accept = accept
+        self._accepted: set[bytes] = set()
+        self.refused = 0
         self._open: dict[int, dict[bytes, _AgentCounts]] = {}
         self._current: dict[bytes, _AgentCounts] = {}
         self._current_start = self._current_end = 0.0
@@ -223,7 +230,8 @@ class Aggregator:
         """Count one datagram received from the UDP ``source`` address at ``received_at``.
 
         An agent is known by the address in its datagrams; one whose header cannot be
-        read (or that sends no address) by ``source``.
+        read (or that sends no address) by ``source``. An agent address ``accept`` refuses
+        is only counted in ``refused`` (the caller checks ``source`` itself).
         """
         if not self._current_start <= received_at < self._current_end:
             self._switch_bucket(received_at)
@@ -237,6 +245,11 @@ class Aggregator:
             return
         if not agent:
             agent = self._packed(source)
+        elif self._accept is not None and agent not in self._accepted:
+            if not self._accept(agent):
+                self.refused += 1
+                return
+            self._accepted.add(agent)
         counts = agents.get(agent) or self._counts(agents, agent)
         counts.datagrams += 1
         self._sequence(counts, agent, sub_agent, sequence, uptime)

@@ -538,7 +538,7 @@ class PortCheck:
     direction: str  # in (entering the fabric) or out
     sampled: Estimate
     counted: int  # the counters' bytes, scaled to the whole time the estimate covers
-    deviation: float  # sampled / counted - 1
+    deviation: float | None  # sampled / counted - 1 (None: the counters did not grow)
     strays: bool  # counted lies outside the interval widened by traffic_counter_tolerance
 
 
@@ -583,11 +583,11 @@ def counter_check(
             counted = round(float(counted))
             high = float("inf") if sampled.high is None else sampled.high * (1 + tolerance)
             strays = not sampled.low * (1 - tolerance) <= counted <= high
-            deviation = sampled.bytes / counted - 1 if counted else float("inf")
+            deviation = round(sampled.bytes / counted - 1, 4) if counted else None
             if strays or not strays_only:
                 found.append(
                     PortCheck(agent, int(if_index), owner, direction, sampled, counted,
-                              round(deviation, 4), strays)
+                              deviation, strays)
                 )  # fmt: skip
     return found
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import itertools
+import math
 import random
 import struct
 from collections.abc import Iterable, Iterator, Sequence
@@ -210,6 +211,9 @@ class Spec:
     lose: float = 0.0  # share of datagrams lost on the way (their sequence numbers skipped)
     drop_share: float = 0.0  # share of samples the agent drops for lack of resources
     start: float = 1_700_000_000.0  # the simulated time of the first sample (mid-bucket)
+    # How the load follows the time of day: samples_per_second times 1 + diurnal * a sine
+    # peaking at 15:00 UTC (evening in South Asia and East Africa); 0: a constant load.
+    diurnal: float = 0.0
 
 
 # What a stream sent, as a collector should count it: (src MAC, dst MAC, outer VLAN, IP version).
@@ -254,7 +258,9 @@ _SIZE_BANDS = ((64, 127, 0.35), (128, 575, 0.1), (576, 1499, 0.15), (1518, 1518,
 class Stream:
     """A simulated exchange's sFlow stream; ``packets`` writes it, ``expected`` keeps the truth."""
 
-    def __init__(self, spec: Spec | None = None) -> None:
+    def __init__(self, spec: Spec | None = None, macs: Sequence[bytes] = ()) -> None:
+        """``macs`` are the members' router MACs (the first ``len(macs)`` members'; the others
+        get ``02:1a:00:00:hi:lo`` by their index)."""
         self.spec = spec = spec or Spec()
         self._rng = random.Random(spec.seed)
         rng = self._rng
@@ -273,6 +279,7 @@ class Stream:
             for i in range(spec.agents)
         ]
         self.macs = [bytes((0x02, 0x1A, 0, 0, i >> 8, i & 0xFF)) for i in range(spec.members)]
+        self.macs[: len(macs)] = macs
         self.ports: list[_Port] = []
         for member in range(spec.members):
             agent = member % spec.agents
@@ -333,7 +340,11 @@ class Stream:
         step = 1.0 / spec.samples_per_second
         top = self._weights[-1] if self._weights else 0.0
         for _ in range(samples):
-            self._time += step
+            if spec.diurnal:
+                phase = 2 * math.pi * ((self._time / 3600 - 9) % 24) / 24
+                self._time += step / (1 + spec.diurnal * math.sin(phase))
+            else:
+                self._time += step
             if not self._pairs:
                 break
             pick = bisect.bisect_right(self._weights, rng.random() * top)

@@ -228,3 +228,14 @@ def test_buckets_follow_arrival_time_and_close_once_ended() -> None:
     assert second.start == datetime.fromtimestamp(T0 + 300, UTC)
     assert [a.datagrams for a in (*first.agents, *second.agents)] == [1, 1]
     assert aggregator.close() == []
+
+
+def test_an_agent_address_not_accepted_is_refused_before_anything_is_kept() -> None:
+    """The collector's allow-list: a spoofed agent address must not grow the state."""
+    aggregator = buckets.Aggregator(accept=lambda agent: agent == bytes((192, 0, 2, 1)))
+    aggregator.add(datagram(1, [flow(1, pool=100)]), AGENT, T0)
+    for n in range(1, 50):
+        spoofed = datagram(1, [flow(1, pool=100)], agent=f"203.0.113.{n}")
+        aggregator.add(spoofed, AGENT, T0)
+    bucket = one_bucket(aggregator)
+    assert [a.agent for a in bucket.agents] == [AGENT] and aggregator.refused == 49

@@ -48,3 +48,20 @@ def test_a_stream_survives_a_savefile(tmp_path: Path) -> None:
     again = list(sflowgen.read_pcap(path))
     assert [(p.source, p.payload) for p in again] == [(p.source, p.payload) for p in packets]
     assert all(abs(a.time - b.time) < 1e-5 for a, b in zip(again, packets, strict=True))
+
+
+def test_a_stream_follows_the_time_of_day_and_takes_given_macs() -> None:
+    """The demo's load: peak at 15:00 UTC, trough at 03:00; its members' own MACs."""
+    day = 1_700_006_400  # a midnight, UTC
+    macs = [bytes.fromhex("2cc81bfac0ef")]
+    spec = sflowgen.Spec(seed=4, members=3, samples_per_second=1.0, start=day, diurnal=0.6)
+    stream = sflowgen.Stream(spec, macs)
+    assert stream.macs[0] == macs[0] and stream.macs[1] == bytes.fromhex("021a00000001")
+    hours = [0] * 24
+    for packet in stream.packets(86_400):
+        if packet.time < day + 86_400:
+            decoded = sflow.decode(packet.payload)
+            hours[int(packet.time - day) // 3600] += sum(
+                isinstance(s, sflow.FlowSample) for s in decoded.samples
+            )
+    assert hours[15] > 3 * hours[3] > 0
