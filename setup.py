@@ -1,12 +1,12 @@
-"""Packaging beyond what pyproject.toml can say: the top-level ``templates/`` and
-``migrations/`` folders are shipped inside the package as ``ixp.templates`` and
-``ixp.migrations``, so an installed wheel renders configurations and migrates
-databases exactly as a checkout does (pyproject's package discovery only finds
-folders below ``ixp/``)."""
+"""Packaging beyond what pyproject.toml can say: the top-level ``templates/``,
+``migrations/`` and ``ansible/`` folders are shipped inside the package as
+``ixp.templates``, ``ixp.migrations`` and ``ixp.ansible``, so an installed wheel
+renders configurations, migrates databases and pushes exactly as a checkout does
+(pyproject's package discovery only finds folders below ``ixp/``)."""
 
 from setuptools import find_namespace_packages, setup
 
-BUNDLED = {"ixp.templates": "templates", "ixp.migrations": "migrations"}
+BUNDLED = {"ixp.templates": "templates", "ixp.migrations": "migrations", "ixp.ansible": "ansible"}
 
 # Namespace discovery, as pyproject's would do: ixp/data/* hold data files only.
 CACHES = ["__pycache__", "*.__pycache__"]

@@ -203,6 +203,108 @@ class Settings(BaseSettings):
     collector_ipv4: str | None = Field(default=None, description="Collector address; None: none.")
     collector_ipv6: str | None = Field(default=None, description="Collector address; None: none.")
 
+    # Pushes of built configurations to the route servers (``ixp push``, ansible/).
+    push_irr_sync: bool = Field(
+        default=True, description="Refresh the registry data (ixp irr sync) before each push."
+    )
+    push_irr_rpsl: list[Path] = Field(
+        default=[], description="RPSL dumps the push syncs from instead of bgpq4 (none: bgpq4)."
+    )
+    push_rpki_file: Path | None = Field(
+        default=None,
+        description="ROA file (rpki-client JSON) loaded before each push; None: keep the "
+        "loaded ROAs (an RTR validator needs none).",
+    )
+    push_preview: bool = Field(
+        default=True, description="Run the impact preview on a scratch BIRD before pushing."
+    )
+    push_preview_member_percent: float = Field(
+        default=10.0,
+        ge=0,
+        le=100,
+        description="Stop the push when it would filter more than this share of a member's "
+        "accepted routes.",
+    )
+    push_preview_total_percent: float = Field(
+        default=2.0,
+        ge=0,
+        le=100,
+        description="Stop the push when it would filter more than this share of all accepted "
+        "routes.",
+    )
+    push_preview_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="How long the scratch BIRD may take to take in routes."
+    )
+    push_preview_quiet_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="The preview stops waiting for sessions still missing routes (refused by "
+        "the new configuration) once nothing changed for this long.",
+    )
+    push_canary: str | None = Field(
+        default=None, description="The route server pushed first; None: the first by name."
+    )
+    push_confirm_timeout_seconds: int = Field(
+        default=120,
+        ge=10,
+        description="BIRD's `configure timeout`: it undoes the change unless confirmed in time.",
+    )
+    push_health_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long sessions and routes may take to come back after the swap; must "
+        "leave time for the confirmation before the undo timer runs out.",
+    )
+    push_health_interval_seconds: float = Field(
+        default=3.0, gt=0, description="Time between two health readings (healthy twice in a row)."
+    )
+    push_health_tolerance_percent: float = Field(
+        default=5.0,
+        ge=0,
+        le=100,
+        description="A member may have this share fewer accepted routes than expected after "
+        "the swap.",
+    )
+    push_lock_wait_seconds: float = Field(
+        default=0.0, ge=0, description="How long a push waits for another one to end; 0: exit."
+    )
+    push_max_config_age_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Alert when a route server's configuration was last pushed (or found up to "
+        "date) longer ago than this.",
+    )
+    push_ansible_playbook: str | None = Field(
+        default=None, description="ansible-playbook binary; None: the one installed with ixp."
+    )
+    push_ansible_timeout_seconds: float = Field(
+        default=900.0, gt=0, description="Longest one ansible-playbook run may take."
+    )
+    push_ssh_user: str = "root"
+    push_ssh_port: int = Field(default=22, ge=1, le=65535)
+    push_ssh_key: Path | None = Field(default=None, description="SSH private key for the pushes.")
+    push_ssh_known_hosts: Path | None = Field(
+        default=None,
+        description="known_hosts file the route servers' host keys are checked against "
+        "(strictly); None: the user's own.",
+    )
+    push_remote_python: str = Field(
+        default="/usr/bin/python3", description="Python on the route servers (for Ansible)."
+    )
+    push_remote_bird: str = Field(default="bird", description="bird on the route servers.")
+    push_remote_birdc: str = Field(default="birdc", description="birdc on the route servers.")
+    push_config_path: str = Field(
+        default="/etc/bird/bird.conf",
+        description="The configuration file BIRD runs on each route server.",
+    )
+    push_config_paths: dict[str, str] = Field(
+        default={},
+        description="Configuration file by route-server name, in place of push_config_path.",
+    )
+    push_diff_max_bytes: int = Field(
+        default=1_000_000, ge=0, description="Longest unified diff kept with a push record."
+    )
+
     @property
     def effective_database_url(self) -> str:
         """The database URL, defaulting to an embedded SQLite file in ``home``."""

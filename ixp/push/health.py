@@ -1,0 +1,150 @@
+"""Is a route server healthy after a new configuration? Its sessions and routes, before and after.
+
+The Ansible role reads ``birdc -v show protocols all`` on the route server
+before the swap and again after it, and asks :func:`check_birdc` (through its
+filter plugin) whether to confirm. Healthy means:
+
+* every BGP session that was established before and is still configured (the
+  same neighbor address) is established again;
+* every member accepts at least its expected number of routes, less the
+  tolerance: the count before, plus what the impact preview said the change
+  would add or take away for that member (``delta``), so a change that was
+  previewed and approved does not fail its own health check.
+
+``birdc -v`` prints BIRD's reply codes, so the output is read with the same
+parser as the control socket (:mod:`ixp.bird.parse`), not as screen text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from ixp.bird import ProtocolStatus, ReplyLine, parse_protocols
+
+# birdc -v: a coded line is the raw one; a continuation line's leading space is five spaces.
+_CODED = re.compile(r"^(\d{4})[ -](.*)$")
+_CONTINUATION = "     "
+
+
+def birdc_lines(text: str) -> Iterator[ReplyLine]:
+    """The reply lines of ``birdc -v`` output, as the control socket would have sent them.
+
+    birdc leaves out lines of code 0000 and prints asynchronous messages with
+    ``>>>``; neither belongs to a reply.
+    """
+    code = 0
+    for raw in text.splitlines():
+        if raw.startswith(_CONTINUATION):
+            yield ReplyLine(code, raw[len(_CONTINUATION) :])
+            continue
+        coded = _CODED.match(raw)
+        if coded is not None:
+            code = int(coded.group(1))
+            yield ReplyLine(code, coded.group(2))
+
+
+def final_reply(text: str) -> ReplyLine | None:
+    """The last coded line of ``birdc -v`` output: BIRD's answer to the command (``0003
+    Reconfigured``, ``8002 ... syntax error``), None when BIRD said nothing but its greeting."""
+    last = None
+    for raw in text.splitlines():
+        coded = _CODED.match(raw)
+        if coded is not None and coded.group(1) != "0001":
+            last = ReplyLine(int(coded.group(1)), coded.group(2))
+    return last
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """The verdict on one route server, with the counts behind it."""
+
+    healthy: bool
+    problems: tuple[str, ...]
+    established_before: int
+    established_after: int
+    accepted_before: int
+    accepted_after: int
+
+
+def _sessions(protocols: Iterable[ProtocolStatus]) -> dict[str, ProtocolStatus]:
+    """BGP sessions by neighbor address (protocol names may change with the templates)."""
+    return {
+        p.neighbor_address: p
+        for p in protocols
+        if p.proto == "BGP" and p.neighbor_address is not None
+    }
+
+
+def _accepted(sessions: Mapping[str, ProtocolStatus], owner: Mapping[str, int]) -> dict[int, int]:
+    counts: dict[int, int] = defaultdict(int)
+    for address, protocol in sessions.items():
+        asn = owner.get(address)
+        if asn is not None:
+            counts[asn] += protocol.imported
+    return counts
+
+
+def _state(protocol: ProtocolStatus) -> str:
+    """``Active (Received: Bad peer AS)``: the BGP state and why (BIRD's info column repeats
+    the state before the last error)."""
+    state = protocol.bgp_state or protocol.state
+    detail = protocol.last_error or protocol.info.removeprefix(state).strip()
+    return f"{state} ({detail})" if detail else state
+
+
+def check(
+    before: Sequence[ProtocolStatus],
+    after: Sequence[ProtocolStatus],
+    *,
+    delta: Mapping[int, int] | None = None,
+    tolerance_percent: float,
+) -> HealthReport:
+    """Compare the protocols after a change with those before it (see the module docstring)."""
+    old, new = _sessions(before), _sessions(after)
+    owner = {address: p.neighbor_as for address, p in old.items() if p.neighbor_as is not None}
+    problems: list[str] = []
+    for address, was in sorted(old.items()):
+        now = new.get(address)
+        if was.established and now is not None and not now.established:
+            who = f"AS{was.neighbor_as}" if was.neighbor_as is not None else address
+            problems.append(
+                f"{who}: session {now.name} with {address} is {_state(now)}, was established"
+            )
+    # Routes of sessions the new configuration removed are not expected back.
+    kept = old.keys() & new.keys()
+    accepted_before = _accepted({a: p for a, p in old.items() if a in kept}, owner)
+    accepted_after = _accepted({a: p for a, p in new.items() if a in kept}, owner)
+    for asn, count in sorted(accepted_before.items()):
+        expected = max(0, count + (delta or {}).get(asn, 0))
+        # The tolerance is a number of whole routes: 5% of 4 routes allows losing none.
+        least = expected - math.floor(expected * tolerance_percent / 100)
+        got = accepted_after.get(asn, 0)
+        if got < least:
+            problems.append(
+                f"AS{asn}: {got} accepted routes, expected {expected} "
+                f"(at least {least} with {tolerance_percent:g}% tolerance)"
+            )
+    return HealthReport(
+        healthy=not problems,
+        problems=tuple(problems),
+        established_before=sum(1 for p in old.values() if p.established),
+        established_after=sum(1 for p in new.values() if p.established),
+        accepted_before=sum(accepted_before.values()),
+        accepted_after=sum(accepted_after.values()),
+    )
+
+
+def check_birdc(
+    before: str, after: str, *, delta: Mapping[int, int] | None, tolerance_percent: float
+) -> HealthReport:
+    """:func:`check` on two ``birdc -v show protocols all`` outputs (what the role reads)."""
+    return check(
+        parse_protocols(birdc_lines(before)),
+        parse_protocols(birdc_lines(after)),
+        delta=delta,
+        tolerance_percent=tolerance_percent,
+    )
