@@ -18,6 +18,7 @@ from ixp.cli.ixf import export_app, import_app
 from ixp.cli.lab import lab_app
 from ixp.cli.member import member_app
 from ixp.cli.monitor import monitor_app, reach_app, routes_command
+from ixp.cli.push import push_app
 from ixp.cli.rpki import rpki_app
 from ixp.cli.rs import rs_app
 from ixp.cli.serve import serve_command
@@ -80,6 +81,7 @@ app.add_typer(lab_app, name="lab")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(reach_app, name="reach")
 app.add_typer(user_app, name="user")
+app.add_typer(push_app, name="push")
 app.command("routes")(routes_command)
 app.command("serve")(serve_command)
 

@@ -31,6 +31,7 @@ from ixp.errors import Conflict, NotFound
 from ixp.irr.service import irr_for_members
 from ixp.models import Alert, Member, MemberStatus, RouteServer, SessionState
 from ixp.models.base import utcnow
+from ixp.push.records import RsPushState
 from ixp.rs.codes import RejectCode
 from ixp.rs.context import registry_state
 from ixp.rs.types import RegistryState
@@ -53,6 +54,12 @@ class Rule(enum.StrEnum):
     rpki_invalid = "rpki-invalid"
     irr_rejected = "irr-rejected"
     no_registry_data = "no-registry-data"
+    config_stale = "config-stale"
+    push_unreachable = "push-unreachable"
+
+
+# The rules about pushes: ``ixp push`` keeps their alerts in step itself, right after a push.
+PUSH_RULES = frozenset({Rule.config_stale, Rule.push_unreachable})
 
 
 IRR_CODES = frozenset({RejectCode.PREFIX_NOT_IN_AS_SET, RejectCode.ORIGIN_NOT_IN_AS_SET})
@@ -84,10 +91,15 @@ class Thresholds:
 
     session_down_minutes: float = 10.0
     max_prefix_warn: float = 0.8
+    max_config_age_hours: float = 24.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Thresholds:
-        return cls(settings.monitor_session_down_minutes, settings.monitor_max_prefix_warn)
+        return cls(
+            settings.monitor_session_down_minutes,
+            settings.monitor_max_prefix_warn,
+            settings.push_max_config_age_hours,
+        )
 
 
 def _session_findings(
@@ -150,13 +162,15 @@ def evaluate(
     now: dt.datetime,
     limits: Thresholds,
     registries: Mapping[int, RegistryState] | None = None,
+    pushes: Iterable[RsPushState] = (),
 ) -> list[Finding]:
     """Every condition that holds now.
 
     ``states`` pairs each stored session with its route server's name;
     ``unreachable`` maps route-server id -> (name, error); ``reject_reasons``
     maps (route-server id, member ASN) -> count of filtered routes per reject code;
-    ``registries`` maps member ASN -> a closed registry state (see ``closed_registries``).
+    ``registries`` maps member ASN -> a closed registry state (see ``closed_registries``);
+    ``pushes`` are the route servers' push states (``ixp.push.records.rs_push_states``).
     """
     findings: list[Finding] = []
     for state, rs_name in states:
@@ -192,7 +206,45 @@ def evaluate(
                     )
                 )
     findings.extend(_registry_findings(registries or {}))
+    findings.extend(push_findings(pushes, now, limits))
     return findings
+
+
+def push_findings(
+    pushes: Iterable[RsPushState], now: dt.datetime, limits: Thresholds
+) -> Iterator[Finding]:
+    """Route servers whose configuration was not pushed for ``max_config_age_hours`` (or
+    never successfully), and those the newest push could not reach over SSH.
+
+    Only route servers a push has tried count: an exchange that does not use
+    ``ixp push`` gets no alert about it.
+    """
+    for rs in pushes:
+        if rs.unreachable is not None:
+            yield Finding(
+                f"{Rule.push_unreachable}:{rs.route_server_id}",
+                Rule.push_unreachable,
+                "critical",
+                rs.route_server_id,
+                None,
+                f"route server {rs.name} unreachable for pushes: {rs.unreachable}",
+            )
+        if rs.last_good_at is None:
+            age = "was never pushed successfully"
+        elif now - rs.last_good_at > dt.timedelta(hours=limits.max_config_age_hours):
+            hours = (now - rs.last_good_at).total_seconds() / 3600
+            age = f"was last pushed {hours:.0f} hours ago ({rs.last_good_at:%Y-%m-%d %H:%M} UTC)"
+        else:
+            continue
+        yield Finding(
+            f"{Rule.config_stale}:{rs.route_server_id}",
+            Rule.config_stale,
+            "warning",
+            rs.route_server_id,
+            None,
+            f"the configuration of route server {rs.name} {age}; "
+            f"the limit is {limits.max_config_age_hours:g} hours",
+        )
 
 
 def _registry_findings(registries: Mapping[int, RegistryState]) -> Iterator[Finding]:
@@ -240,17 +292,19 @@ def sync_alerts(
     findings: Sequence[Finding],
     now: dt.datetime,
     unknown: Iterable[int] = (),
+    rules: Iterable[Rule] | None = None,
 ) -> list[Alert]:
     """Open, update and close stored alerts to match ``findings``; return the newly opened.
 
     Alerts of route servers in ``unknown`` (unreachable this round) stay as they
-    are: nothing is known about their sessions, so nothing is cleared.
+    are: nothing is known about their sessions, so nothing is cleared. ``rules``
+    limits the alerts touched to those rules (a push keeps its own alerts in step).
     """
     frozen = set(unknown)
-    open_alerts = {
-        alert.key: alert
-        for alert in session.scalars(select(Alert).where(Alert.closed_at.is_(None)))
-    }
+    query = select(Alert).where(Alert.closed_at.is_(None))
+    if rules is not None:
+        query = query.where(Alert.rule.in_([str(rule) for rule in rules]))
+    open_alerts = {alert.key: alert for alert in session.scalars(query)}
     opened: list[Alert] = []
     for finding in findings:
         alert = open_alerts.pop(finding.key, None)

@@ -37,6 +37,7 @@ from ixp.monitor import alerts, reach, sessions
 from ixp.monitor.collector import Collector, CollectorPeer, CollectorSpec
 from ixp.monitor.metrics import MonitorMetrics
 from ixp.monitor.routes import reason_counts
+from ixp.push.records import rs_push_states
 from ixp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,7 @@ class Monitor:
                 now,
                 alerts.Thresholds.from_settings(self.settings),
                 alerts.closed_registries(session),
+                rs_push_states(session),
             )
             result.opened = alerts.sync_alerts(session, findings, now, unreachable)
             session.commit()

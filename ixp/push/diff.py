@@ -1,0 +1,118 @@
+"""What a push changes on one route server: per member in words, and line by line.
+
+The per-member summary comes from the same reader of BIRD's syntax as the
+next-build preview (:mod:`ixp.rs.preview`): a member's ``define``d sets (the
+prefixes of its filter gained and lost, its origin ASNs) and its ``protocol
+bgp`` sessions (added, removed, or which lines changed: a new import limit).
+Reading the configurations rather than the database means the summary also
+shows what a template change does to every session, and it compares against
+what really runs, whatever built it.
+
+The unified diff is what an operator reviews before approving; it is cut to a
+size a database row and a terminal can hold (the full texts stay in the stored
+versions). It also tells whether static ROAs changed: the route server compiles
+them in with ``rpki reload off``, so after such a change its routes must be
+reloaded (``birdc reload in all``) to be validated against the new ones.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ixp.push.versions import same_configuration, sha256
+from ixp.rs.preview import MemberChange, compare, configured_members
+
+# A static ROA as BIRD writes it in a `roa4`/`roa6` static protocol.
+_ROA_LINE = re.compile(r"^[+-]\s*route \S+ max \d+ as \d+;")
+
+
+@dataclass(frozen=True)
+class RsDiff:
+    """One route server: the configuration it runs (None: unknown) against the new one."""
+
+    rs_name: str
+    running_sha256: str | None
+    new_sha256: str
+    same: bool
+    """The two differ in comments at most: nothing to push."""
+    members: tuple[MemberChange, ...]
+    unchanged_members: int
+    lines_added: int
+    lines_removed: int
+    roas_changed: bool
+    unified: str
+    unified_truncated: bool
+
+
+@dataclass
+class _Unified:
+    text: str = ""
+    added: int = 0
+    removed: int = 0
+    roas_changed: bool = False
+    truncated: bool = False
+
+
+def _unified(old: str, new: str, rs_name: str, max_bytes: int) -> _Unified:
+    """The unified diff (cut at ``max_bytes``), its counts, and whether a static ROA changed."""
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"{rs_name}.conf (running)",
+        tofile=f"{rs_name}.conf (new)",
+        n=2,
+    )
+    result = _Unified()
+    kept: list[str] = []
+    size = 0
+    for line in lines:
+        if line.startswith(("+++", "---")):
+            pass
+        elif line.startswith("+"):
+            result.added += 1
+        elif line.startswith("-"):
+            result.removed += 1
+        if not result.roas_changed and _ROA_LINE.match(line):
+            result.roas_changed = True
+        if size + len(line) > max_bytes:
+            result.truncated = True
+            continue
+        kept.append(line if line.endswith("\n") else line + "\n")
+        size += len(line)
+    result.text = "".join(kept)
+    return result
+
+
+def diff_configs(
+    rs_name: str,
+    running: str | None,
+    new: str,
+    *,
+    names: Mapping[int, str],
+    notes: Mapping[int, str] | None = None,
+    max_bytes: int,
+) -> RsDiff:
+    """Compare the configuration ``rs_name`` runs (None: not known) with ``new``.
+
+    ``names`` names members for people; ``notes`` says why a member is left out
+    of the new configuration (suspended, no session).
+    """
+    old_members = configured_members(running) if running is not None else {}
+    changes, unchanged = compare(old_members, configured_members(new), names, notes)
+    unified = _unified(running or "", new, rs_name, max_bytes)
+    return RsDiff(
+        rs_name=rs_name,
+        running_sha256=sha256(running) if running is not None else None,
+        new_sha256=sha256(new),
+        same=same_configuration(running, new),
+        members=tuple(changes),
+        unchanged_members=unchanged,
+        lines_added=unified.added,
+        lines_removed=unified.removed,
+        roas_changed=unified.roas_changed,
+        unified=unified.text,
+        unified_truncated=unified.truncated,
+    )
