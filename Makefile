@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := bird2 bgpq4 postgresql iproute2 stayrtr frr chromium pmacct
+APT_PACKAGES := bird2 bgpq4 postgresql iproute2 stayrtr frr chromium pmacct openssh-server
 # The portal's front-end packages: installed from the npm registry at build time by the
 # lock file in api/assets, copied to api/static/vendor (served by the app, never fetched
 # from the internet at run time). axe-core stays in node_modules: it is for the browser tests.
@@ -70,6 +70,8 @@ demo: system-deps venv assets
 		$(BIN)/ixp lab down && $(BIN)/ixp lab up && \
 		$(BIN)/ixp monitor run --once --lab && $(BIN)/ixp monitor sessions && \
 		$(BIN)/ixp reach report --top 10 && \
+		echo "A dry run of the nightly push (approved: the demo's AS-MAKRAN is missing from the registry on purpose):" && \
+		$(BIN)/ixp push --dry-run --approve --lab --rpsl ixp/data/demo/registry.rpsl && \
 		echo "The lab is up. Live RIB, alerts and reachability: $(BIN)/ixp monitor run --lab"; \
 	else \
 		echo "not root: skipping the lab (real BGP sessions need network namespaces)"; \
