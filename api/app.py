@@ -26,6 +26,7 @@ from api.limits import ConcurrencyLimit
 from api.pages import rules as rules_page
 from api.routers import auth, builds, exchange, ixf, lg, macs, members, monitor, registry, users
 from api.routers import rules as member_rules
+from api.routers import traffic as traffic_api
 from api.security import Sessions
 from ixp import db
 from ixp.errors import IxpError, ValidationError
@@ -45,6 +46,7 @@ ROUTERS = (
     registry,
     builds,
     monitor,
+    traffic_api,
     ixf,
     lg,
     *pages.ROUTERS,

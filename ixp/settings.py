@@ -130,6 +130,66 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "ixp-monitor@localhost"
 
+    # Traffic: the sFlow collector (``ixp traffic collect``), its storage and reports.
+    traffic_listen: str = Field(default="::", description="Address the collector listens on.")
+    traffic_port: int = Field(default=6343, ge=0, le=65535, description="sFlow UDP port.")
+    traffic_agents: list[str] = Field(
+        default=[],
+        description="Switches allowed to send sFlow: addresses or networks, matched against the "
+        "UDP source and the agent address in each datagram. The collector keeps state per "
+        "agent, so it refuses to start with none (spoofed datagrams would grow its memory).",
+    )
+    traffic_exchange_macs: list[str] = Field(
+        default=[],
+        description="MAC addresses of the exchange's own routers and servers on the peering LAN "
+        "(route servers, collectors): neither a member's nor unknown.",
+    )
+    traffic_receive_buffer_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=65536, description="The UDP socket's receive buffer."
+    )
+    traffic_flush_delay_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="How long after a 5-minute bucket ends it stays open for late datagrams.",
+    )
+    traffic_keep_5min_days: int = Field(default=7, ge=1, description="5-minute rows kept.")
+    traffic_keep_hourly_days: int = Field(default=90, ge=1, description="Hourly rows kept.")
+    traffic_unknown_mac_clear_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        description="An unknown-MAC alert closes once the MAC was not seen for this long.",
+    )
+    traffic_max_error: float = Field(
+        default=0.2,
+        gt=0,
+        description="Figures whose 95% sampling error is larger than this share are marked as "
+        "too thin to read (0.2: fewer than 97 samples behind them).",
+    )
+    traffic_counter_tolerance: float = Field(
+        default=0.05,
+        ge=0,
+        description="A port's sampled estimate may stray this share beyond its confidence "
+        "interval from its interface counters before it is reported (about 5% is normal).",
+    )
+    traffic_metrics_address: str = "127.0.0.1"
+    traffic_metrics_port: int = Field(
+        default=9325, ge=0, le=65535, description="Collector /metrics port; 0: disabled."
+    )
+    traffic_pmacct_table: str = Field(
+        default="pmacct_matrix",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="The table sfacctd's pgsql plugin writes in ixp's PostgreSQL database.",
+    )
+    traffic_pmacct_sampling_rate: int = Field(
+        default=0,
+        ge=0,
+        description="The sampling rate the switches use (the largest, if several): pmacct's "
+        "renormalized counts do not say how many samples are behind them; 0: not set.",
+    )
+    traffic_pmacct_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often `traffic import-pmacct --follow` reads it."
+    )
+
     # The web API and portal (``ixp serve``).
     web_environment: Literal["development", "production"] = Field(
         default="production",

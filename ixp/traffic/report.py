@@ -414,9 +414,9 @@ def _share(local: Estimate, kind: str | None, figure: int | None) -> tuple[Any, 
 def local_shares(
     session: Session, period: Period, max_error: float, *, asn: int | None = None
 ) -> list[Share]:
-    """Per month of ``period``: the exchange's share first (over the members with a figure),
-    then each member's (one member with ``asn``: its own only). Members with traffic but no
-    figure are listed with status ``no-figure``."""
+    """Per month of ``period`` with traffic or figures: the exchange's share first (over the
+    members with a figure), then each member's (one member with ``asn``: its own only).
+    Members with traffic but no figure are listed with status ``no-figure``."""
     shares: list[Share] = []
     for month, begin, end in _months(period):
         covered = spans(session, begin, end)
@@ -424,6 +424,8 @@ def local_shares(
         entered = {
             figure.asn: figure for figure in international.figures(session, asn=asn, months=[month])
         }
+        if not sums and not entered:
+            continue  # nothing measured or entered: the month has nothing to say
         names = _names(session, set(sums) | set(entered))
         day = (_PAIRS.c.start - _PAIRS.c.start % literal_column(str(DAY))).label("day")
         days = session.scalar(

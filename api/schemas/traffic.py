@@ -1,0 +1,48 @@
+"""Wire models of the traffic endpoints.
+
+The rows are the traffic service's frozen dataclasses (``ixp.traffic.report``), served as
+they are; only the answers that bundle several of them are defined here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from ixp.traffic.report import (
+    AgentFigures,
+    Day,
+    DoubleCount,
+    PairTraffic,
+    PortCheck,
+    Share,
+    UnknownMac,
+)
+
+
+class MemberTrafficView(BaseModel):
+    """One member's traffic over the fabric in a period: per day, with each peer, and its
+    local share per month."""
+
+    asn: int
+    since: dt.date
+    until: dt.date = Field(description="The last day included.")
+    days: list[Day]
+    pairs: list[PairTraffic] = Field(
+        description="What it sent each peer and received, largest first."
+    )
+    shares: list[Share]
+
+
+class TrafficHealth(BaseModel):
+    """How far the measurement can be trusted in a period (operators): ports whose sampled
+    estimate strays from their counters, samples that may count frames twice, datagrams
+    lost and samples dropped per agent, MACs of no member."""
+
+    since: dt.date
+    until: dt.date = Field(description="The last day included.")
+    counter_check: list[PortCheck]
+    double_counting: list[DoubleCount]
+    agents: list[AgentFigures]
+    unknown_macs: list[UnknownMac]
