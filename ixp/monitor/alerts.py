@@ -56,10 +56,14 @@ class Rule(enum.StrEnum):
     no_registry_data = "no-registry-data"
     config_stale = "config-stale"
     push_unreachable = "push-unreachable"
+    unknown_mac = "unknown-mac"
 
 
 # The rules about pushes: ``ixp push`` keeps their alerts in step itself, right after a push.
 PUSH_RULES = frozenset({Rule.config_stale, Rule.push_unreachable})
+# The rules of the traffic collector, which keeps their alerts in step itself after each bucket
+# (``ixp.traffic.alerts``): the monitor's rounds, which know nothing of traffic, leave them be.
+TRAFFIC_RULES = frozenset({Rule.unknown_mac})
 
 
 IRR_CODES = frozenset({RejectCode.PREFIX_NOT_IN_AS_SET, RejectCode.ORIGIN_NOT_IN_AS_SET})
@@ -298,12 +302,15 @@ def sync_alerts(
 
     Alerts of route servers in ``unknown`` (unreachable this round) stay as they
     are: nothing is known about their sessions, so nothing is cleared. ``rules``
-    limits the alerts touched to those rules (a push keeps its own alerts in step).
+    limits the alerts touched to those rules (a push keeps its own alerts in step);
+    without them, every rule but the traffic collector's (``TRAFFIC_RULES``).
     """
     frozen = set(unknown)
     query = select(Alert).where(Alert.closed_at.is_(None))
     if rules is not None:
         query = query.where(Alert.rule.in_([str(rule) for rule in rules]))
+    else:
+        query = query.where(Alert.rule.not_in([str(rule) for rule in TRAFFIC_RULES]))
     open_alerts = {alert.key: alert for alert in session.scalars(query)}
     opened: list[Alert] = []
     for finding in findings:
