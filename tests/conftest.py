@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,15 +68,24 @@ def _admin(server: pg.PgServer, statement: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database to copy per test: running every migration for every
+    test cost more than most tests (SQLite rebuilds a table for each column it alters)."""
+    path = tmp_path_factory.mktemp("template") / "ixp.sqlite3"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    engine.dispose()  # the last connection to close writes the WAL back into the file
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a fresh, migrated database, once per backend (dropped afterwards)."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ixp.sqlite3'}"
-        engine = db.make_engine(url)
-        db.upgrade(engine)
-        engine.dispose()
-        yield url
+        path = tmp_path / "ixp.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     server = request.getfixturevalue("pg_server")
     name = f"ixp_test_{next(_counter)}"
