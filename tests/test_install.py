@@ -25,7 +25,16 @@ pytestmark = [needs_bird, pytest.mark.slow]
 CHECKOUT = Path(__file__).resolve().parent.parent
 # What the wheel is built from: copied first, so setuptools' build/ folder (which
 # would keep files deleted from the tree) never lands in the checkout.
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "ixp", "api", "templates", "migrations")
+SOURCES = (
+    "pyproject.toml",
+    "setup.py",
+    "README.md",
+    "ixp",
+    "api",
+    "templates",
+    "migrations",
+    "ansible",
+)
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> str:

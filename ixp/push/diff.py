@@ -17,14 +17,18 @@ reloaded (``birdc reload in all``) to be validated against the new ones.
 
 from __future__ import annotations
 
-import difflib
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+from ixp import proc
+from ixp.errors import SourceUnavailable
 from ixp.push.versions import same_configuration, sha256
 from ixp.rs.preview import MemberChange, compare, configured_members
 
+_DIFF_TIMEOUT = 120.0
 # A static ROA as BIRD writes it in a `roa4`/`roa6` static protocol.
 _ROA_LINE = re.compile(r"^[+-]\s*route \S+ max \d+ as \d+;")
 
@@ -56,19 +60,33 @@ class _Unified:
     truncated: bool = False
 
 
+def _diff_lines(old: str, new: str, rs_name: str) -> list[str]:
+    """The unified diff of two configurations, by GNU diff: Python's difflib takes seconds
+    on a 1,000-member configuration (a quarter of a million lines), diff milliseconds."""
+    with tempfile.TemporaryDirectory(prefix="ixp-diff-") as directory:
+        before, after = Path(directory) / "running", Path(directory) / "new"
+        before.write_text(old, encoding="utf-8")
+        after.write_text(new, encoding="utf-8")
+        result = proc.run(
+            [
+                "diff", "-U", "2",
+                "--label", f"{rs_name}.conf (running)", "--label", f"{rs_name}.conf (new)",
+                str(before), str(after),
+            ],
+            timeout=_DIFF_TIMEOUT,
+            check=False,
+        )  # fmt: skip
+    if result.returncode not in (0, 1):
+        raise SourceUnavailable(f"diff of the {rs_name} configurations failed: {result.stderr}")
+    return result.stdout.splitlines(keepends=True)
+
+
 def _unified(old: str, new: str, rs_name: str, max_bytes: int) -> _Unified:
     """The unified diff (cut at ``max_bytes``), its counts, and whether a static ROA changed."""
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True),
-        new.splitlines(keepends=True),
-        fromfile=f"{rs_name}.conf (running)",
-        tofile=f"{rs_name}.conf (new)",
-        n=2,
-    )
     result = _Unified()
     kept: list[str] = []
     size = 0
-    for line in lines:
+    for line in _diff_lines(old, new, rs_name):
         if line.startswith(("+++", "---")):
             pass
         elif line.startswith("+"):
