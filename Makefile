@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := bird2 bgpq4 postgresql iproute2 stayrtr frr chromium pmacct openssh-server
+APT_PACKAGES := bird2 bgpq4 postgresql iproute2 stayrtr frr chromium pmacct openssh-server iperf3
 # The portal's front-end packages: installed from the npm registry at build time by the
 # lock file in api/assets, copied to api/static/vendor (served by the app, never fetched
 # from the internet at run time). axe-core stays in node_modules: it is for the browser tests.
@@ -66,6 +66,8 @@ demo: system-deps venv assets
 	$(BIN)/ixp member list
 	$(BIN)/ixp rs build --out $(IXP_HOME)/rs
 	$(BIN)/ixp reach load ixp/data/monitor/delegated-pk-demo-extended.txt
+	$(BIN)/ixp traffic demo
+	$(BIN)/ixp traffic report --top 5
 	@if [ "$$(id -u)" = 0 ]; then \
 		$(BIN)/ixp lab down && $(BIN)/ixp lab up && \
 		$(BIN)/ixp monitor run --once --lab && $(BIN)/ixp monitor sessions && \

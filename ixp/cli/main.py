@@ -22,6 +22,7 @@ from ixp.cli.push import push_app
 from ixp.cli.rpki import rpki_app
 from ixp.cli.rs import rs_app
 from ixp.cli.serve import serve_command
+from ixp.cli.traffic import traffic_app
 from ixp.cli.user import user_app
 
 
@@ -82,6 +83,7 @@ app.add_typer(monitor_app, name="monitor")
 app.add_typer(reach_app, name="reach")
 app.add_typer(user_app, name="user")
 app.add_typer(push_app, name="push")
+app.add_typer(traffic_app, name="traffic")
 app.command("routes")(routes_command)
 app.command("serve")(serve_command)
 

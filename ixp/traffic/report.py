@@ -555,10 +555,13 @@ def counter_check(
 ) -> list[PortCheck]:
     """Ports whose sampled bytes stray from their counters (all ports: ``strays_only`` off).
 
-    Only times with counter readings count: the counters' growth over the milliseconds
-    between readings is scaled to the length of the rows it was read in."""
-    covered = spans(session, period.start, period.end)
-    scale = _PORTS.c.resolution * literal_column("1000.0") / _PORTS.c.counter_ms
+    Read from the 5-minute rows, so it covers the part of ``period`` in the last
+    ``traffic_keep_5min_days``: only there is each bucket's counter growth known apart,
+    and scaled from the milliseconds it spans to the bucket's 300 seconds (a rolled-up
+    row cannot say how many of its buckets had samples). Buckets without counter
+    readings are left out on both sides."""
+    covered = [(BUCKET_SECONDS, period.start, period.end)]
+    scale = literal_column(f"{BUCKET_SECONDS * 1000}.0") / _PORTS.c.counter_ms
     query = (
         select(
             _PORTS.c.agent, _PORTS.c.if_index, func.max(_PORTS.c.asn),
