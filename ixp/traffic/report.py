@@ -41,6 +41,7 @@ from ixp.models import (
     Member,
     RirDelegation,
     TrafficAgent,
+    TrafficInternational,
     TrafficPair,
     TrafficPort,
     TrafficUnknownMac,
@@ -394,6 +395,19 @@ def _months(period: Period) -> list[tuple[str, int, int]]:
     return found
 
 
+def _with_data(session: Session, period: Period) -> Period:
+    """``period`` from the first month anything was measured or entered: a period that
+    starts in 1954 must not cost a round of queries for every empty month since."""
+    measured = session.scalar(select(func.min(_PAIRS.c.start)))
+    entered = session.scalar(select(func.min(TrafficInternational.month)))
+    firsts = [dt.datetime.fromtimestamp(measured, dt.UTC).date()] if measured is not None else []
+    if entered is not None:
+        firsts.append(dt.date.fromisoformat(f"{entered}-01"))
+    if not firsts:
+        return Period(period.until, period.until)
+    return Period(max(period.since, min(firsts).replace(day=1)), period.until)
+
+
 def _share(local: Estimate, kind: str | None, figure: int | None) -> tuple[Any, ...]:
     """(share, low, high, status) of a member's month."""
     if kind is None or figure is None:
@@ -418,7 +432,7 @@ def local_shares(
     members with a figure), then each member's (one member with ``asn``: its own only).
     Members with traffic but no figure are listed with status ``no-figure``."""
     shares: list[Share] = []
-    for month, begin, end in _months(period):
+    for month, begin, end in _months(_with_data(session, period)):
         covered = spans(session, begin, end)
         sums = _member_sums(session, covered, None if asn is None else [asn])
         entered = {
