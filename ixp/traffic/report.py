@@ -52,6 +52,7 @@ from ixp.traffic.buckets import BUCKET_SECONDS
 from ixp.traffic.rollup import DAY, HOUR, done_until
 
 Span = tuple[int, int, int]  # (resolution, start, end)
+_FIRST_DAY = dt.date(1970, 1, 1)  # no traffic is older than the epoch its buckets count from
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,13 @@ class Period:
 
     @classmethod
     def of(cls, since: dt.date | None, until: dt.date | None, today: dt.date) -> Period:
-        """The days asked for; by default the 30 days up to and including today."""
+        """The days asked for; by default the 30 days up to and including today. A day
+        before 1970 or more than a year ahead is refused: nothing was measured then, and
+        arithmetic on such dates overflows."""
+        latest = today + dt.timedelta(days=366)
+        for name, day in (("since", since), ("until", until)):
+            if day is not None and not _FIRST_DAY <= day <= latest:
+                raise ValidationError(name, day.isoformat(), f"is outside {_FIRST_DAY} to {latest}")
         end = until or today + dt.timedelta(days=1)
         start = since or end - dt.timedelta(days=30)
         if start >= end:

@@ -182,6 +182,9 @@ def test_a_period_must_run_forwards() -> None:
         report.Period.of(DAY0, DAY0, DAY0)
     default = report.Period.of(None, None, DAY0)
     assert (default.since, default.until) == (DAY0 - dt.timedelta(days=29), DAY0 + dt.timedelta(1))
+    for since, until in ((dt.date(1, 1, 1), None), (None, dt.date(1, 1, 2)), (None, dt.date.max)):
+        with pytest.raises(ValidationError, match="is outside 1970-01-01 to "):
+            report.Period.of(since, until, DAY0)
 
 
 def test_a_period_from_long_ago_costs_only_the_months_with_data(traffic: Session) -> None:
