@@ -19,8 +19,13 @@
    (core and print plugin, user + system, from /proc) are read once it has
    processed the file and written every cell, less what it spends starting on an
    empty savefile. Its per-pair bytes are checked against the built-in ones.
-4. Storage: rows and bytes per day of the member-to-member matrix for 1,000
-   members, from the same traffic model (printed with its assumptions).
+4. Storage for 1,000 members: rows per 5-minute bucket drawn from the same traffic
+   model (each pair's samples Poisson around its share of the load), for a
+   realistic peering density (about 100 peers per member, each way) and for the
+   generator's default (60% of all pairs); bytes per row from buckets really
+   written through ``ixp.traffic.store`` and rolled up, into SQLite and into a
+   throwaway PostgreSQL (``tests/pg.py``); then GB per day at each resolution and
+   what the retention keeps (``--storage-only`` for this part alone).
 
 Prints figures; asserts nothing. Run: ``.venv/bin/python bench/sflow_decode.py``
 (``--samples 100000 --runs 3`` for a quick look).
@@ -32,15 +37,24 @@ import argparse
 import hashlib
 import math
 import os
+import random
 import shutil
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from ixp.traffic import buckets, pmacct, sflowgen
+from sqlalchemy import Engine, create_engine, text
+
+from ixp import db
+from ixp.traffic import buckets, pmacct, rollup, sflowgen, store
+
+# The throwaway PostgreSQL server the tests start (tests/pg.py), for the storage figures.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests import pg
 
 SPEC = sflowgen.Spec(
     seed=2026,
@@ -147,51 +161,179 @@ def sfacctd(
         process.wait(timeout=30)
 
 
-def storage_estimate(members: int, loads: list[float]) -> None:
-    """Rows and bytes per day of the matrix, from the stream's own traffic model."""
-    spec = sflowgen.Spec(seed=SPEC.seed, members=members)
-    shares = sflowgen.Stream(spec).pair_shares()
-    v6 = spec.ipv6_share
-    row_bytes = 110
-    print(f"\nStorage of the matrix for {members:,} members (estimate)")
-    print(
-        f"  assumptions: {len(shares):,} member pairs exchange traffic at all "
-        f"({spec.peering_share:.0%} of {members * (members - 1):,}); pair volumes heavy-tailed "
-        "(member sizes Pareto 1.2, log-normal affinity); 70% of pairs also speak IPv6, for "
-        f"{v6:.0%} of their frames; a row per (bucket, source member, destination member, "
-        "IP version) with at least one sample (the sample count per pair and bucket is "
-        "Poisson); a PostgreSQL row of bucket, two member ids, IP version, samples, frames, "
-        f"bytes is about {row_bytes} bytes with its primary-key index (64 B heap tuple, "
-        "4 B line pointer, 36 B index entry, page fill)"
-    )
-    for load in loads:
-        print(f"  at {load:,.0f} samples/s (sampled load averaged over the day):")
-        retained = 0.0
-        for label, seconds, days in (
-            ("5-minute", 300, 7),
-            ("hourly", 3600, 90),
-            ("daily", 86400, 0),
-        ):
-            samples = load * seconds
-            rows = 0.0
-            for _, _, share, ipv6 in shares:
-                mean = samples * share
-                if ipv6:
-                    rows += -math.expm1(-mean * (1 - v6)) - math.expm1(-mean * v6)
-                else:
-                    rows += -math.expm1(-mean)
-            per_day = rows * 86400 / seconds
-            kept = (
-                f"kept {days} days: {per_day * days * row_bytes / 1e9:,.1f} GB"
-                if days
-                else (f"kept for ever: {per_day * 365 * row_bytes / 1e9:,.2f} GB a year")
-            )
-            retained += per_day * days * row_bytes
-            print(
-                f"    {label:>8} rows: {rows:>9,.0f} per bucket, {per_day:>12,.0f} a day "
-                f"({per_day * row_bytes / 1e9:,.2f} GB), {kept}"
-            )
-        print(f"    steady state without the daily rows: {retained / 1e9:,.1f} GB")
+# Which share of the member pairs exchange traffic at all. At real exchanges a member
+# exchanges traffic with tens to a few hundred peers: 10% of 1,000 members is 100.
+PEER_MODELS = (("10% of pairs", 0.1), ("60% of pairs, the generator's default", 0.6))
+AVERAGE_FRAME = 800  # bytes, the generator's frame-size mix
+AGENTS = 8
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (Knuth's method for small means, the normal approximation above)."""
+    if mean > 30:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def model_bucket(
+    shares: list[tuple[int, int, float, bool]], members: int, load: float, start: int,
+    rng: random.Random, spec: sflowgen.Spec,
+) -> store.BucketRows:  # fmt: skip
+    """One 5-minute bucket as the collector would write it at ``load`` samples/s: each
+    pair's samples drawn from the model (Poisson), a row per member port, the agents."""
+    rows = store.BucketRows(start)
+    rate, taken = spec.sampling_rate, load * buckets.BUCKET_SECONDS
+    for src, dst, share, ipv6 in shares:
+        samples = _poisson(rng, taken * share)
+        if not samples:
+            continue
+        v6 = min(samples, _poisson(rng, samples * spec.ipv6_share)) if ipv6 else 0
+        for version, count in ((4, samples - v6), (6, v6)):
+            if count:
+                rows.add_pair(64_000_000 + src, 64_000_000 + dst, version, count,
+                              count * rate, count * rate * AVERAGE_FRAME)  # fmt: skip
+    for member in range(members):
+        port = rows.ports.setdefault((f"192.0.2.{member % AGENTS + 1}", 1000 + member),
+                                     store.PortRow(asn=64_000_000 + member))  # fmt: skip
+        port.counts.update(in_samples=rng.randrange(1, 10**5), in_bytes=rng.randrange(10**12),
+                           counter_readings=15, counter_ms=300_000,
+                           counter_in_octets=rng.randrange(10**12))  # fmt: skip
+    for agent in range(AGENTS):
+        rows.agents[f"192.0.2.{agent + 1}"] = {"datagrams": rng.randrange(10**6)}
+    return rows
+
+
+def _sizes(engine: Engine) -> dict[str, int]:
+    """Bytes each traffic table (with its indexes) takes on disk."""
+    tables = ("traffic_pairs", "traffic_ports", "traffic_agents")
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            query = "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = :t"
+        else:
+            query = "SELECT pg_total_relation_size(:t)"
+        return {
+            table: int(conn.execute(text(query), {"t": table}).scalar() or 0) for table in tables
+        }
+
+
+def _counts(engine: Engine) -> dict[tuple[str, int], int]:
+    """Rows per (table, resolution)."""
+    found = {}
+    with engine.connect() as conn:
+        for table in ("traffic_pairs", "traffic_ports", "traffic_agents"):
+            query = f"SELECT resolution, count(*) FROM {table} GROUP BY resolution"
+            for resolution, count in conn.execute(text(query)):
+                found[(table, int(resolution))] = int(count)
+    return found
+
+
+def measured_inserts(
+    engine: Engine, shares: list[tuple[int, int, float, bool]], members: int, load: float,
+    bucket_count: int, spec: sflowgen.Spec,
+) -> tuple[dict[tuple[str, int], int], dict[str, float], float]:  # fmt: skip
+    """Write ``bucket_count`` modelled buckets (an hour: 12) through the storage layer and
+    roll them up; (rows per table and resolution, bytes per row per table, seconds per
+    bucket written)."""
+    rng = random.Random(spec.seed)
+    start = 1_700_006_400  # a midnight
+    sessions = db.session_factory(engine)
+    before = _sizes(engine)
+    seconds = 0.0
+    with sessions() as session:
+        for number in range(bucket_count):
+            rows = model_bucket(shares, members, load, start + 300 * number, rng, spec)
+            began = time.perf_counter()
+            store.write(session, rows)
+            seconds += time.perf_counter() - began
+        end = start + 300 * bucket_count
+        rollup.rollup(session, complete_until=end, now=end, keep_5min_days=7,
+                      keep_hourly_days=90)  # fmt: skip
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    counts = _counts(engine)
+    after = _sizes(engine)
+    per_row = {}
+    for table in after:
+        rows = sum(n for (name, _), n in counts.items() if name == table)
+        per_row[table] = (after[table] - before[table]) / rows if rows else 0.0
+    return counts, per_row, seconds / bucket_count
+
+
+def storage(args: argparse.Namespace) -> None:
+    """Rows and bytes per day for ``--members`` members: rows per bucket drawn from the
+    stream's traffic model, bytes per row from real inserts into SQLite and PostgreSQL."""
+    print(f"\nStorage for {args.members:,} members: rows per bucket drawn from the traffic "
+          f"model, bytes per row from {args.storage_buckets} buckets at "
+          f"{args.storage_load:,.0f} samples/s really written (store.write) and rolled up, "
+          "on SQLite and PostgreSQL")  # fmt: skip
+    models = []
+    for label, peering in PEER_MODELS:
+        spec = sflowgen.Spec(seed=SPEC.seed, members=args.members, sampling_rate=16384,
+                             peering_share=peering)  # fmt: skip
+        shares = sflowgen.Stream(spec).pair_shares()
+        models.append((label, spec, shares))
+        print(f"  model {label}: {len(shares):,} member pairs exchange traffic at all "
+              f"({len(shares) / args.members:,.0f} peers per member); sizes Pareto 1.2, "
+              "log-normal affinity, 70% of pairs also speak IPv6")  # fmt: skip
+    label, spec, shares = models[0]
+    per_row: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="ixp-storage-") as temp:
+        engines = {"SQLite": db.make_engine(f"sqlite:///{temp}/ixp.sqlite3")}
+        server = None
+        try:
+            server = pg.start()
+            admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text("CREATE DATABASE ixp_storage"))
+            admin.dispose()
+            engines["PostgreSQL"] = db.make_engine(server.url("ixp_storage"))
+        except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+            print(f"  PostgreSQL: not measured ({exc})")
+        try:
+            for name, engine in engines.items():
+                db.upgrade(engine)
+                counts, sizes, write_seconds = measured_inserts(
+                    engine, shares, args.members, args.storage_load, args.storage_buckets, spec
+                )
+                per_row[name] = sizes
+                pairs = counts.get(("traffic_pairs", 300), 0) / args.storage_buckets
+                print(f"  {name}: {pairs:,.0f} pair rows per bucket ({label}), "
+                      f"{counts.get(('traffic_pairs', 3600), 0):,} hourly pair rows for the hour; "
+                      + ", ".join(f"{table} {size:.0f} B/row" for table, size in sizes.items())
+                      + f"; {write_seconds:.2f} s to write a bucket")  # fmt: skip
+                engine.dispose()
+        finally:
+            if server is not None:
+                server.stop()
+    rng = random.Random(SPEC.seed)
+    for label, spec, shares in models:
+        print(f"  {label}:")
+        for load in args.loads:
+            rows = {}
+            for resolution in (300, 3600, 86400):
+                mean = load * resolution
+                rows[resolution] = sum(
+                    1 - math.exp(-mean * share) for _, _, share, _ in shares
+                )  # a pair has a row when at least one sample fell in the bucket
+            drawn = model_bucket(shares, args.members, load, 0, rng, spec)
+            line = [f"    {load:,.0f} samples/s: {len(drawn.pairs):,} pair rows per bucket"]
+            for name, sizes in per_row.items():
+                pair_bytes = sizes["traffic_pairs"]
+                other = args.members * sizes["traffic_ports"] + AGENTS * sizes["traffic_agents"]
+                day = {r: (n * pair_bytes + other) * 86400 / r for r, n in rows.items()}
+                steady = 7 * day[300] + 90 * day[3600]
+                line.append(
+                    f"{name}: {day[300] / 1e9:,.2f} GB/day of 5-minute rows, "
+                    f"{day[3600] / 1e9:,.2f} hourly, {day[86400] / 1e6:,.1f} MB daily; "
+                    f"{steady / 1e9:,.0f} GB kept (7 days + 90 days), "
+                    f"{day[86400] * 365 / 1e9:,.1f} GB a year for ever"
+                )
+            print("; ".join(line))
 
 
 def options() -> argparse.Namespace:
@@ -202,16 +344,24 @@ def options() -> argparse.Namespace:
     parser.add_argument(
         "--stream-dir", type=Path, default=Path(tempfile.gettempdir()) / "ixp-bench"
     )
-    parser.add_argument("--members", type=int, default=1000, help="for the storage estimate")
+    parser.add_argument("--members", type=int, default=1000, help="for the storage figures")
+    parser.add_argument("--storage-buckets", type=int, default=12, help="buckets written")
+    parser.add_argument(
+        "--storage-load", type=float, default=50_000, help="samples/s of the buckets written"
+    )
+    parser.add_argument("--storage-only", action="store_true", help="skip the decode runs")
     parser.add_argument(
         "--loads", type=float, nargs="+", default=[10_000, 50_000, 200_000],
-        help="sampled loads (samples/s) for the storage estimate",
+        help="sampled loads (samples/s) for the storage figures",
     )  # fmt: skip
     return parser.parse_args()
 
 
 def main() -> None:
     args = options()
+    if args.storage_only:
+        storage(args)
+        return
     args.stream_dir.mkdir(parents=True, exist_ok=True)
     savefile = recorded_stream(args.samples, args.stream_dir)
     packets = list(sflowgen.read_pcap(savefile))
@@ -280,7 +430,7 @@ def main() -> None:
                     f"the built-in path needs {theirs_median / median:.1f}x its CPU"
                 )
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    storage_estimate(args.members, args.loads)
+    storage(args)
 
 
 if __name__ == "__main__":
