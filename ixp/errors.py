@@ -78,6 +78,8 @@ class Remedy(enum.StrEnum):
     """No lab is running: start it first."""
     LAB_DOWN = "lab-down"
     """A lab is running already: stop it first."""
+    APPROVE = "approve"
+    """A push stopped at something held for review: approve it to go on anyway."""
 
 
 class _Shown(str):

@@ -126,6 +126,7 @@ REMEDY_WORDS: dict[Remedy, str] = {
     Remedy.FORCE: "use --force to do it anyway",
     Remedy.LAB_UP: "run 'ixp lab up' first",
     Remedy.LAB_DOWN: "run 'ixp lab down' first",
+    Remedy.APPROVE: "push again with --approve to go on anyway",
 }
 
 # The exit status of each kind of domain error: 2, or 1 for a check that failed.

@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from ixp.cli.common import (
+    REMEDY_WORDS,
     JsonOption,
     cli_session,
     console,
@@ -23,6 +24,7 @@ from ixp.cli.common import (
     printable_lines,
     say,
 )
+from ixp.errors import Remedy
 from ixp.lab.monitoring import lab_sockets, running_lab
 from ixp.push import records
 from ixp.push.pipeline import PushRequest, run_push
@@ -134,6 +136,8 @@ def _print(detail: records.PushDetail) -> None:
         _line(f"{target.route_server}: {target.state}{counts}{reason}")
     if detail.reason:
         _line(f"reason: {detail.reason}")
+    if remedy := detail.report.get("remedy"):
+        _line(f"to go on: {REMEDY_WORDS[Remedy(remedy)]}")
 
 
 def _lab_files(settings: Settings) -> dict[str, Path]:

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from ixp import locks, validate
 from ixp.db import transaction
-from ixp.errors import HeldForApproval, IxpError, ValidationError
+from ixp.errors import HeldForApproval, IxpError, Remedy, ValidationError
 from ixp.exchange import get_exchange, get_route_server, peering_lan
 from ixp.irr import service as irr_service
 from ixp.irr.types import SyncOutcome
@@ -95,10 +95,11 @@ class PushRequest:
 class _Stop(Exception):
     """Ends the pipeline early with a state and a reason (held data, preview, a failure)."""
 
-    def __init__(self, state: PushState, reason: str) -> None:
+    def __init__(self, state: PushState, reason: str, hint: Remedy | None = None) -> None:
         super().__init__(reason)
         self.state = state
         self.reason = reason
+        self.hint = hint
 
 
 def push_dir(settings: Settings) -> Path:
@@ -205,8 +206,9 @@ def _build(
     if holds and not request.approve:
         raise _Stop(
             PushState.stopped,
-            f"held for approval: {'; '.join(holds)}. Approve the data (ixp irr approve ASN), "
-            "or push the last good data with --approve",
+            f"held for approval: {'; '.join(holds)}. Approve the registry data, "
+            "or approve the push to go on with the last good data",
+            Remedy.APPROVE,
         )
     return outcome.report
 
@@ -320,7 +322,7 @@ def _preview(
         rec.note("preview", {"rs_name": rs.name, "error": reason})
         if request.approve or request.dry_run:
             return None
-        raise _Stop(PushState.stopped, f"{reason}; push without it with --approve") from None
+        raise _Stop(PushState.stopped, reason, Remedy.APPROVE) from None
     lan = peering_lan(rs.exchange)
     given = PreviewInput(
         rs_name=rs.name,
@@ -343,7 +345,8 @@ def _preview(
         raise _Stop(
             PushState.stopped,
             f"impact preview of {rs.name}: {'; '.join(preview.stop_reasons)}. "
-            "Check the preview (ixp push show); push anyway with --approve",
+            "Check the preview in the push's report before approving it",
+            Remedy.APPROVE,
         )
     return preview
 
@@ -496,6 +499,8 @@ def run_push(
             _pipeline(session, settings, request, servers, rec)
         except _Stop as stop:
             rec.skip_pending(f"not pushed: the push {stop.state.value}")
+            if stop.hint is not None:
+                rec.note("remedy", stop.hint.value)
             rec.finish(stop.state, stop.reason)
         except IxpError as exc:
             session.rollback()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 from ixp.settings import Settings
 from tests.cli import run
 from tests.lab.exchange import RS_NAME, build_exchange
-from tests.push.fleet import BASE_RPSL
+from tests.push.fleet import BASE_RPSL, rpsl_with
 from tests.rs.birdtools import needs_bird
 
 
@@ -43,3 +44,15 @@ def test_unknown_push_is_one_error_line(cli: CliRunner) -> None:
     code, out, err = run(cli, "push", "show", "9")
     assert (code, out) == (2, "")
     assert err.strip().splitlines() == ["error: push: 9 does not exist"]
+
+
+@needs_bird
+def test_a_push_stopped_at_held_data_words_how_to_go_on(
+    cli: CliRunner, session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    build_exchange(session, settings)
+    assert run(cli, "push", "--dry-run", "--rpsl", str(BASE_RPSL))[0] == 0
+    emptied = rpsl_with(tmp_path, drop=("103.21.0.0/22", "2a0b:4300::/32"))
+    code, out, err = run(cli, "push", "--dry-run", "--rpsl", str(emptied))
+    assert "push #2: stopped" in out, (code, out, err)
+    assert "to go on: push again with --approve to go on anyway" in out

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ixp import locks
-from ixp.errors import Conflict, NotFound, ValidationError
+from ixp.errors import Conflict, NotFound, Remedy, ValidationError
 from ixp.exchange import get_route_server
 from ixp.models import Alert, AuditEntry, PushRecord, PushState, PushTarget, TargetState
 from ixp.models.base import utcnow
@@ -147,7 +147,8 @@ def test_held_registry_data_stops_the_push_unless_approved(
     detail = run_push(lab_exchange, push_settings, request)
     assert detail.state == "stopped"
     assert detail.reason.startswith(f"held for approval: AS{DELTA} AS-DELTA: held-for-approval")
-    assert detail.reason.endswith("or push the last good data with --approve")
+    assert detail.reason.endswith("or approve the push to go on with the last good data")
+    assert detail.report["remedy"] == Remedy.APPROVE
     approved = run_push(
         lab_exchange,
         push_settings,
