@@ -12,13 +12,11 @@ where it lies in ``pagination``. ``uncached=true``, which Alice-LG sends with
 ``/protocols/short``, is ignored: answers always come through the cache.
 """
 
-from __future__ import annotations
-
 import threading
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -135,72 +133,63 @@ async def protocols_short(request: Request, rs: RouteServer, glass: Glass) -> JS
     return await _answer(request, glass.protocols_short, rs)
 
 
-@router.get("/{rs}/routes/protocol/{protocol}", summary="Accepted routes", responses=_ROUTES)
-async def routes_protocol(
-    request: Request,
-    rs: RouteServer,
-    glass: Glass,
-    protocol: str,
-    offset: Offset = None,
-    limit: Limit = None,
-) -> JSONResponse:
-    """birdwatcher ``/routes/protocol/{id}``: the routes a session's import filter accepted."""
-    return await _routes(request, glass, rs, RouteQuery.PROTOCOL, protocol, offset, limit)
+def _listing(path: str, query: RouteQuery, summary: str, doc: str) -> None:
+    """Add the route list at ``/{rs}/routes/{path}``; its one path parameter is the name
+    the query takes (a protocol or a table). The module evaluates annotations when it
+    runs (no ``from __future__ import annotations``) so that this one can name it."""
+
+    async def listing(
+        request: Request,
+        rs: RouteServer,
+        glass: Glass,
+        name: Annotated[str, Path(alias=query.field)],
+        offset: Offset = None,
+        limit: Limit = None,
+    ) -> JSONResponse:
+        return await _routes(request, glass, rs, query, name, offset, limit)
+
+    listing.__doc__ = doc
+    router.add_api_route(
+        f"/{{rs}}/routes/{path}",
+        listing,
+        methods=["GET"],
+        name=f"routes_{query.name.lower()}",
+        summary=summary,
+        responses=_ROUTES,
+    )
 
 
-@router.get("/{rs}/routes/filtered/{protocol}", summary="Filtered routes", responses=_ROUTES)
-async def routes_filtered(
-    request: Request,
-    rs: RouteServer,
-    glass: Glass,
-    protocol: str,
-    offset: Offset = None,
-    limit: Limit = None,
-) -> JSONResponse:
-    """birdwatcher ``/routes/filtered/{id}``: the routes a session's import filter rejected,
-    each with its reject reasons as ``(rs_asn, 1101, code)`` large communities."""
-    return await _routes(request, glass, rs, RouteQuery.FILTERED, protocol, offset, limit)
-
-
-@router.get("/{rs}/routes/noexport/{protocol}", summary="Routes not exported", responses=_ROUTES)
-async def routes_noexport(
-    request: Request,
-    rs: RouteServer,
-    glass: Glass,
-    protocol: str,
-    offset: Offset = None,
-    limit: Limit = None,
-) -> JSONResponse:
-    """birdwatcher ``/routes/noexport/{id}``: routes the export filter kept from a session."""
-    return await _routes(request, glass, rs, RouteQuery.NOEXPORT, protocol, offset, limit)
-
-
-@router.get("/{rs}/routes/table/{table}", summary="Routes of a table", responses=_ROUTES)
-async def routes_table(
-    request: Request,
-    rs: RouteServer,
-    glass: Glass,
-    table: str,
-    offset: Offset = None,
-    limit: Limit = None,
-) -> JSONResponse:
-    """birdwatcher ``/routes/table/{table}``: every accepted route of a table."""
-    return await _routes(request, glass, rs, RouteQuery.TABLE, table, offset, limit)
-
-
-@router.get(
-    "/{rs}/routes/table/{table}/filtered", summary="Filtered routes of a table", responses=_ROUTES
+_listing(
+    "protocol/{protocol}",
+    RouteQuery.PROTOCOL,
+    "Accepted routes",
+    "birdwatcher ``/routes/protocol/{id}``: the routes a session's import filter accepted.",
 )
-async def routes_table_filtered(
-    request: Request,
-    rs: RouteServer,
-    glass: Glass,
-    table: str,
-    offset: Offset = None,
-    limit: Limit = None,
-) -> JSONResponse:
-    """birdwatcher ``/routes/table/{table}/filtered``: every filtered route of a table."""
-    return await _routes(request, glass, rs, RouteQuery.TABLE_FILTERED, table, offset, limit)
+_listing(
+    "filtered/{protocol}",
+    RouteQuery.FILTERED,
+    "Filtered routes",
+    "birdwatcher ``/routes/filtered/{id}``: the routes a session's import filter rejected, "
+    "each with its reject reasons as ``(rs_asn, 1101, code)`` large communities.",
+)
+_listing(
+    "noexport/{protocol}",
+    RouteQuery.NOEXPORT,
+    "Routes not exported",
+    "birdwatcher ``/routes/noexport/{id}``: routes the export filter kept from a session.",
+)
+_listing(
+    "table/{table}",
+    RouteQuery.TABLE,
+    "Routes of a table",
+    "birdwatcher ``/routes/table/{table}``: every accepted route of a table.",
+)
+_listing(
+    "table/{table}/filtered",
+    RouteQuery.TABLE_FILTERED,
+    "Filtered routes of a table",
+    "birdwatcher ``/routes/table/{table}/filtered``: every filtered route of a table.",
+)
 
 
 @router.get("/{rs}/routes/prefix", summary="Routes for a prefix", responses=_ROUTES)
