@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -561,62 +562,66 @@ def _write(
     return rows
 
 
-def add_rule(session: Session, asn: int | str, rule: RuleInput, *, actor: str) -> RuleView:
-    """Add one rule to a member's set, checked against the rules it already has."""
+@dataclass(frozen=True)
+class _Change:
+    """A change of one member's rules under way: the member, what the exchange holds, and
+    its rules as they stood."""
+
+    owner: Member
+    known: _Exchange
+    before: list[RsRule]
+
+    def view(self, row: RsRule) -> RuleView:
+        return _view(row, self.owner.asn, self.known)
+
+
+@contextmanager
+def _changing(session: Session, asn: int | str) -> Iterator[_Change]:
+    """One transaction changing a member's rules, with the member's row held throughout."""
     exchange = get_exchange(session)
     with transaction(session):
         owner = _owner(session, asn, exchange)
         _lock(session, owner)
-        known = _exchange(session, exchange)
-        before = _stored(session, owner)
-        kept = [Rule.of(row) for row in before]
-        checked = _checked_set(owner, known, kept, [rule], indexed=False)
-        (row,) = _write(session, owner, "add", before, checked[len(kept) :], [], actor)
-    return _view(row, owner.asn, known)
+        yield _Change(owner, _exchange(session, exchange), _stored(session, owner))
+
+
+def add_rule(session: Session, asn: int | str, rule: RuleInput, *, actor: str) -> RuleView:
+    """Add one rule to a member's set, checked against the rules it already has."""
+    with _changing(session, asn) as change:
+        kept = [Rule.of(row) for row in change.before]
+        checked = _checked_set(change.owner, change.known, kept, [rule], indexed=False)
+        added = checked[len(kept) :]
+        (row,) = _write(session, change.owner, "add", change.before, added, [], actor)
+    return change.view(row)
 
 
 def replace_rules(
     session: Session, asn: int | str, rules: Sequence[RuleInput], *, actor: str
 ) -> list[RuleView]:
     """Make ``rules`` the member's whole set (an empty list removes every rule)."""
-    exchange = get_exchange(session)
-    with transaction(session):
-        owner = _owner(session, asn, exchange)
-        _lock(session, owner)
-        known = _exchange(session, exchange)
-        before = _stored(session, owner)
-        checked = _checked_set(owner, known, [], rules, indexed=True)
-        _write(session, owner, "replace", before, checked, before, actor)
-        rows = _stored(session, owner)
-    return [_view(row, owner.asn, known) for row in rows]
+    with _changing(session, asn) as change:
+        checked = _checked_set(change.owner, change.known, [], rules, indexed=True)
+        _write(session, change.owner, "replace", change.before, checked, change.before, actor)
+        rows = _stored(session, change.owner)
+    return [change.view(row) for row in rows]
 
 
 def remove_rule(session: Session, asn: int | str, rule_id: int, *, actor: str) -> RuleView:
     """Remove one of the member's rules (another member's rule is NotFound, as none)."""
-    exchange = get_exchange(session)
-    with transaction(session):
-        owner = _owner(session, asn, exchange)
-        _lock(session, owner)
-        known = _exchange(session, exchange)
-        before = _stored(session, owner)
-        row = next((r for r in before if r.id == rule_id), None)
+    with _changing(session, asn) as change:
+        row = next((r for r in change.before if r.id == rule_id), None)
         if row is None:
             raise NotFound("does not exist", field="rule", value=rule_id)
-        removed = _view(row, owner.asn, known)
-        _write(session, owner, "remove", before, [], [row], actor)
+        removed = change.view(row)
+        _write(session, change.owner, "remove", change.before, [], [row], actor)
     return removed
 
 
 def remove_all_rules(session: Session, asn: int | str, *, actor: str) -> list[RuleView]:
     """Remove every rule of the member; returns what they were."""
-    exchange = get_exchange(session)
-    with transaction(session):
-        owner = _owner(session, asn, exchange)
-        _lock(session, owner)
-        known = _exchange(session, exchange)
-        before = _stored(session, owner)
-        removed = [_view(row, owner.asn, known) for row in before]
-        _write(session, owner, "remove", before, [], before, actor)
+    with _changing(session, asn) as change:
+        removed = [change.view(row) for row in change.before]
+        _write(session, change.owner, "remove", change.before, [], change.before, actor)
     return removed
 
 
