@@ -9,11 +9,12 @@ than showing part of the routes as if they were all.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -173,20 +174,28 @@ def _live_routes(
     return LiveRoutes(shown, rows)
 
 
+def _reading(filtered: bool) -> Callable[..., Awaitable[LiveRoutes]]:
+    """The dependency reading the member's filtered (or accepted) routes, on the threads
+    kept for BIRD: the page is rendered only once they are read."""
+
+    async def read(
+        request: Request, asn: Asn, user: User, db: Db, settings: Settings, reader: Routes
+    ) -> LiveRoutes:
+        read_them = partial(_live_routes, filtered=filtered)
+        return await waiting_on_bird(request, read_them, db, user, asn, settings, reader)
+
+    return read
+
+
+FilteredLive = Annotated[LiveRoutes, Depends(_reading(True))]
+AcceptedLive = Annotated[LiveRoutes, Depends(_reading(False))]
+
+
 @router.get("/routes/filtered", response_class=HTMLResponse)
-async def filtered_routes(
-    request: Request,
-    asn: Asn,
-    user: User,
-    viewer: Look,
-    db: Db,
-    settings: Settings,
-    reader: Routes,
+def filtered_routes(
+    request: Request, viewer: Look, settings: Settings, live: FilteredLive
 ) -> HTMLResponse:
     """The routes the route servers filtered, each with why and what to do about it."""
-    live = await waiting_on_bird(
-        request, partial(_live_routes, filtered=True), db, user, asn, settings, reader
-    )
     limits = limits_from(settings)
     member = live.shown.member
     filtered = [
@@ -215,20 +224,13 @@ async def filtered_routes(
 
 
 @router.get("/routes/accepted", response_class=HTMLResponse)
-async def accepted_routes(
+def accepted_routes(
     request: Request,
-    asn: Asn,
-    user: User,
     viewer: Look,
-    db: Db,
-    settings: Settings,
-    reader: Routes,
+    live: AcceptedLive,
     number: Annotated[int, Query(alias="page", ge=1, le=2**20)] = 1,
 ) -> HTMLResponse:
     """The member's routes the route servers accepted, a page at a time."""
-    live = await waiting_on_bird(
-        request, partial(_live_routes, filtered=False), db, user, asn, settings, reader
-    )
     pages = max(1, -(-len(live.rows) // ROUTES_PER_PAGE))
     start = (number - 1) * ROUTES_PER_PAGE
     return member_page(
