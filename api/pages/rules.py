@@ -11,9 +11,10 @@ a member's own users and operators; another member's page is the same 404 as non
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -74,9 +75,22 @@ def _rules_page(
     )
 
 
-def _given(action: str, peer: str, family: str, prepend: str) -> tuple[dict[str, str], RuleInput]:
+@dataclass(frozen=True)
+class RuleForm:
+    """The rule form as sent: its fields as typed (to show again) and the rule they make."""
+
+    values: dict[str, str]
+    given: RuleInput
+
+
+def _rule_form(
+    action: FormText = "", peer: FormText = "", family: FormText = "both", prepend: FormText = ""
+) -> RuleForm:
     values = {"action": action, "peer": peer, "family": family, "prepend": prepend}
-    return values, RuleInput(action, peer, family, prepend or None)
+    return RuleForm(values, RuleInput(action, peer, family, prepend or None))
+
+
+Sent = Annotated[RuleForm, Depends(_rule_form)]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -100,20 +114,17 @@ def preview_rule(
     user: User,
     viewer: Look,
     db: Db,
-    action: FormText = "",
-    peer: FormText = "",
-    family: FormText = "both",
-    prepend: FormText = "",
+    sent: Sent,
 ) -> HTMLResponse:
     """What the rule would change at the next build, with the button that saves it; nothing
     is stored yet."""
     shown = shown_member(db, user, asn)
-    values, given = _given(action, peer, family, prepend)
     try:
-        preview = rsrules.preview_add(db, shown.member.asn, given)
+        preview = rsrules.preview_add(db, shown.member.asn, sent.given)
     except ValidationError as exc:
-        return _rules_page(request, db, viewer, shown, values=values, errors=field_errors(exc))
-    return _rules_page(request, db, viewer, shown, values=values, preview=preview)
+        errors = field_errors(exc)
+        return _rules_page(request, db, viewer, shown, values=sent.values, errors=errors)
+    return _rules_page(request, db, viewer, shown, values=sent.values, preview=preview)
 
 
 @router.post("", response_class=HTMLResponse)
@@ -123,18 +134,15 @@ def save_rule(
     user: User,
     viewer: Look,
     db: Db,
-    action: FormText = "",
-    peer: FormText = "",
-    family: FormText = "both",
-    prepend: FormText = "",
+    sent: Sent,
 ) -> Response:
     """Store the rule (checked again: the member's rules may have changed since the preview)."""
     shown = shown_member(db, user, asn)
-    values, given = _given(action, peer, family, prepend)
     try:
-        rsrules.add_rule(db, shown.member.asn, given, actor=user.username)
+        rsrules.add_rule(db, shown.member.asn, sent.given, actor=user.username)
     except ValidationError as exc:
-        return _rules_page(request, db, viewer, shown, values=values, errors=field_errors(exc))
+        errors = field_errors(exc)
+        return _rules_page(request, db, viewer, shown, values=sent.values, errors=errors)
     return RedirectResponse(f"/members/{shown.member.asn}/rules?done=saved", status_code=303)
 
 
