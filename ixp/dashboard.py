@@ -2,14 +2,11 @@
 build, when configurations were last pushed, and domestic reachability with its trend.
 
 Every figure comes from what is stored (the monitor's session states, alerts and
-reach samples, the build history), in a fixed number of queries. Pushing the
-built configurations to the route servers is not recorded yet; ``last_pushed_at``
-stays None until it is, and the page says "not yet" rather than guess.
+reach samples, the build and push records), in a fixed number of queries.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -21,6 +18,8 @@ from ixp.models import RouteServer, SessionState
 from ixp.monitor import alerts, reach
 from ixp.monitor.alerts import AlertRow, AlertStatus
 from ixp.monitor.reach import ReachReport
+from ixp.push import records
+from ixp.push.records import RsPushState
 from ixp.rs import history
 from ixp.rs.history import BuildSummary
 
@@ -64,7 +63,7 @@ class Dashboard:
     open_alert_count: int
     unacknowledged_count: int
     latest_build: BuildSummary | None
-    last_pushed_at: dt.datetime | None
+    pushes: tuple[RsPushState, ...]
     reach: ReachReport
 
 
@@ -89,17 +88,27 @@ def _sessions(session: Session, names: list[str]) -> tuple[RsSessions, ...]:
     )
 
 
+def _pushes(session: Session, route_servers: list[RouteServer]) -> tuple[RsPushState, ...]:
+    """Each route server's push state; one no push has tried yet has neither time nor trouble."""
+    tried = {state.name: state for state in records.rs_push_states(session)}
+    return tuple(
+        tried.get(rs.name) or RsPushState(rs.id, rs.name, last_good_at=None, unreachable=None)
+        for rs in route_servers
+    )
+
+
 def dashboard(session: Session, *, history_points: int = 30) -> Dashboard:
     """The dashboard of the exchange, with ``history_points`` reach samples for the trend."""
     exchange = get_exchange(session)
     builds, _ = history.list_builds(session, limit=1, offset=0)
+    route_servers = sorted(exchange.route_servers, key=lambda rs: rs.name)
     return Dashboard(
         exchange=exchange.name,
-        route_servers=_sessions(session, sorted(rs.name for rs in exchange.route_servers)),
+        route_servers=_sessions(session, [rs.name for rs in route_servers]),
         open_alerts=tuple(alerts.alert_list(session, AlertStatus.open, limit=OPEN_ALERTS_SHOWN)),
         open_alert_count=alerts.alert_count(session, AlertStatus.open),
         unacknowledged_count=alerts.alert_count(session, AlertStatus.unacknowledged),
         latest_build=builds[0] if builds else None,
-        last_pushed_at=None,
+        pushes=_pushes(session, route_servers),
         reach=reach.report(session, exchange, history=history_points, top=0),
     )

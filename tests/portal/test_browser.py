@@ -22,7 +22,7 @@ import importlib.util
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +131,6 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     if reason:
         pytest.skip(reason)
     require_lab()
-    from playwright.sync_api import sync_playwright
 
     settings = exchange_settings(tmp_path_factory.mktemp("portal")).model_copy(
         update={"web_environment": "development"}
@@ -149,13 +148,27 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             )
         accounts.add_user(session, username="op", password=PASSWORD, role="operator", actor="t")
         lab = Lab.from_database(session, settings, routes=routes)
+    with running_portal(lab, settings, engine, before_monitor=_store_reach) as portal:
+        yield portal
+
+
+@contextmanager
+def running_portal(
+    lab: Lab, settings: Settings, engine: Any, before_monitor: Callable[[Any], None] | None = None
+) -> Iterator[Portal]:
+    """The lab up and converged, its route server's socket recorded, one monitor check
+    stored (``before_monitor`` may add data first), and the app in Chromium, until the
+    block ends."""
+    from playwright.sync_api import sync_playwright
+
     try:
         lab.up()
         lab.wait_converged(timeout=60)
         with db.session_factory(engine)() as session:
             get_route_server(session, RS_NAME).control_socket = str(lab.bird(RS_NAME).socket)
             session.commit()
-            _store_reach(session)
+            if before_monitor is not None:
+                before_monitor(session)
         monitor = Monitor(settings, engine)
         try:
             assert monitor.check().unreachable == {}
@@ -323,7 +336,7 @@ def test_the_operator_lands_on_the_dashboard(portal: Portal) -> None:
         page.wait_for_url(f"{portal.base}/operator")
         sessions = page.locator("section[aria-labelledby=sessions-heading] tbody tr")
         assert sessions.filter(has_text="IPv4").count() == 1
-        assert page.locator("#last-pushed").inner_text().startswith("not yet")
+        assert page.locator("#last-pushed").inner_text() == f"{RS_NAME}: never"
         page.locator("#reach-chart canvas").wait_for()
 
 

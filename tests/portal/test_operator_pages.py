@@ -101,7 +101,7 @@ def test_an_operator_lands_on_the_dashboard(client: TestClient, monitored: World
     assert page.status_code == 200
     text = page.text
     assert "Dashboard" in text and 'id="reach-history"' in text
-    assert re.search(r'<dd id="last-pushed">not yet', text)
+    assert re.search(r'<dd id="last-pushed">rs1-isb: never<br>rs2-khi: never</dd>', text)
     assert "3</strong> open, <strong>3</strong> not acknowledged" in text
     assert 'href="/members?route_server=rs1-isb&amp;state=down" class="badge bad">1 down' in text
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ixp import locks
+from ixp.dashboard import dashboard
 from ixp.errors import Conflict, NotFound, Remedy, ValidationError
 from ixp.exchange import get_route_server
 from ixp.models import Alert, AuditEntry, PushRecord, PushState, PushTarget, TargetState
@@ -184,3 +185,17 @@ def test_unknown_pushes_are_not_found(lab_exchange: Session) -> None:
         records.show_push(lab_exchange, 7)
     with pytest.raises(NotFound):
         records.push_diff(lab_exchange, 0)
+
+
+def test_the_dashboard_shows_each_route_servers_last_good_push(lab_exchange: Session) -> None:
+    (shown,) = dashboard(lab_exchange).pushes
+    assert (shown.name, shown.last_good_at, shown.unreachable) == (RS_NAME, None, None)
+    at = utcnow().replace(microsecond=0) - dt.timedelta(hours=3)
+    push_with_target(lab_exchange, TargetState.confirmed, CONFIG, at=at)
+    push_with_target(lab_exchange, TargetState.unreachable, CONFIG, reason="ssh: no route to host")
+    (shown,) = dashboard(lab_exchange).pushes
+    assert shown.last_good_at is not None
+    assert (shown.last_good_at.replace(tzinfo=None), shown.unreachable) == (
+        at.replace(tzinfo=None),
+        "ssh: no route to host",
+    )
