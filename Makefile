@@ -15,6 +15,8 @@ VENDOR_FILES := $(ASSETS)/node_modules/htmx.org/dist/htmx.min.js \
 	$(ASSETS)/node_modules/uplot/dist/uPlot.iife.min.js \
 	$(ASSETS)/node_modules/uplot/dist/uPlot.min.css
 export IXP_HOME ?= $(CURDIR)/var
+# pytest workers: the lab's tests keep to one of them (tests/conftest.py), the rest share out.
+TEST_WORKERS ?= auto
 
 .PHONY: test demo system-deps venv assets lint clean
 
@@ -51,7 +53,7 @@ test: system-deps venv assets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: venv
 	$(BIN)/ruff check .

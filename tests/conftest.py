@@ -124,6 +124,16 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(home=tmp_path / "home", database_url=database_url)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``pytest -n N --dist loadgroup`` (``make test``), tests that run a lab share one
+    worker: two labs of BIRD and ExaBGP daemons at once on two cores would make their
+    convergence timeouts a matter of luck. The rest of the suite runs beside them."""
+    for item in items:
+        if item.get_closest_marker("netns"):
+            item.add_marker(pytest.mark.xdist_group("lab"))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI every component is installed, so a skipped test is a gap: fail the run."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
