@@ -21,8 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ixp.models import Alert, MacRole, TrafficUnknownMac
-from ixp.monitor.alerts import Finding, Rule, sync_alerts
+from ixp.monitor.alerts import AlertRow, Finding, Rule, sync_alerts
 from ixp.traffic.store import MacDirectory
+
+_KEY_PREFIX = f"{Rule.unknown_mac}:"
 
 
 def _where(agent: str, if_index: int) -> str:
@@ -68,7 +70,7 @@ def unknown_mac_findings(
         when = dt.datetime.fromtimestamp(last[mac], dt.UTC)
         findings.append(
             Finding(
-                f"{Rule.unknown_mac}:{mac}",
+                f"{_KEY_PREFIX}{mac}",
                 Rule.unknown_mac,
                 "warning",
                 None,
@@ -86,3 +88,12 @@ def sync_unknown_macs(
     """Open, update and close the unknown-MAC alerts (caller commits); the newly opened."""
     findings: Sequence[Finding] = unknown_mac_findings(session, directory, now, clear_minutes)
     return sync_alerts(session, findings, now, rules=[Rule.unknown_mac])
+
+
+def open_alerts(session: Session) -> dict[str, AlertRow]:
+    """The open unknown-MAC alerts by MAC, in one query: beside each sighting the report
+    lists, whether an operator has been told of it and has seen it."""
+    rows = session.scalars(
+        select(Alert).where(Alert.rule == Rule.unknown_mac, Alert.closed_at.is_(None))
+    )  # an unknown MAC's alert is the fabric's, of no route server
+    return {alert.key.removeprefix(_KEY_PREFIX): AlertRow.of(alert, None) for alert in rows}

@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from ixp.errors import ValidationError
+from ixp.errors import Problems, ValidationError
 from ixp.exchange import get_exchange
 from ixp.models import (
     Member,
@@ -91,8 +91,8 @@ class Period:
         arithmetic on such dates overflows."""
         latest = today + dt.timedelta(days=366)
         for name, day in (("since", since), ("until", until)):
-            if day is not None and not _FIRST_DAY <= day <= latest:
-                raise ValidationError(name, day.isoformat(), f"is outside {_FIRST_DAY} to {latest}")
+            if day is not None:
+                _check_day(day, name, latest)
         end = until or today + dt.timedelta(days=1)
         start = since or end - dt.timedelta(days=30)
         if start >= end:
@@ -108,6 +108,40 @@ class Period:
     def end(self) -> int:
         """``until`` in seconds since the epoch."""
         return _epoch(self.until)
+
+    @classmethod
+    def asked(cls, since: str | None, until: str | None, today: dt.date) -> Period:
+        """The days from ``since`` to ``until`` included as a person types them
+        (``YYYY-MM-DD``; empty: ``of``'s default), as the portal's period form sends them.
+        Every bad field is named at once, and a last day before the first is refused in
+        those words, not in those of the exclusive end a ``Period`` keeps."""
+        latest = today + dt.timedelta(days=366)
+        problems = Problems()
+        first = problems.check(_typed_day, since, "since", latest)
+        last = problems.check(_typed_day, until, "until", latest - dt.timedelta(days=1))
+        problems.raise_any()
+        if first is not None and last is not None and first > last:
+            raise ValidationError("since", first.isoformat(), f"is after until ({last})")
+        return cls.of(first, last + dt.timedelta(days=1) if last is not None else None, today)
+
+
+def _check_day(day: dt.date, name: str, latest: dt.date) -> dt.date:
+    """``day`` if it lies between 1970 and ``latest``: nothing was measured before, and
+    arithmetic on dates far ahead overflows."""
+    if not _FIRST_DAY <= day <= latest:
+        raise ValidationError(name, day.isoformat(), f"is outside {_FIRST_DAY} to {latest}")
+    return day
+
+
+def _typed_day(text: str | None, name: str, latest: dt.date) -> dt.date | None:
+    """A day typed as ``YYYY-MM-DD`` (None: left empty), between 1970 and ``latest``."""
+    if text is None or not text.strip():
+        return None
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(name, text, "is not a date (YYYY-MM-DD)") from None
+    return _check_day(day, name, latest)
 
 
 def _epoch(day: dt.date) -> int:
