@@ -3,11 +3,14 @@
 Everything here comes from data already public: the exchange, its peering LAN,
 route servers and members are read from the IX-F member export document (the
 same one ``/ixf/member-export.json`` serves, so the two never disagree), and the
-headline figures from the reachability samples (``ixp.monitor.reach``).
+headline figures from the reachability samples (``ixp.monitor.reach``) and the
+traffic measured over the fabric (``ixp.traffic.report``): exchange-wide sums only,
+never one member's figures.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +21,11 @@ from ixp import ixf
 from ixp.exchange import get_exchange
 from ixp.monitor import reach
 from ixp.monitor.reach import ReachReport
+from ixp.traffic import report
+from ixp.traffic.report import Estimate, Period, Share
+
+# The months looked back over for the latest measured local share.
+_SHARE_MONTHS = 3
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,43 @@ class PublicOverview:
     route_servers: tuple[PublicRouteServer, ...]
     members: tuple[PublicMember, ...]
     reach: ReachReport
+    traffic: LocalTraffic | None
+
+
+@dataclass(frozen=True)
+class LocalTraffic:
+    """Traffic the exchange kept in the country over ``period``: what crossed the fabric
+    between members on the ``days`` it was measured, and the latest month's local share
+    of the members with an international (or total) figure, if any."""
+
+    period: Period
+    days: int
+    local: Estimate
+    share: Share | None
+
+    @property
+    def average_bits_per_second(self) -> float:
+        """The mean rate over the days measured (not over days without data)."""
+        return self.local.bytes * 8 / (self.days * 86400)
+
+
+def local_traffic(session: Session, today: dt.date, max_error: float) -> LocalTraffic | None:
+    """The last 30 days' local traffic, or None when nothing was measured in them."""
+    period = Period.of(None, None, today)
+    days = report.daily(session, period, max_error)
+    if not days:
+        return None
+    local = Estimate.of(
+        sum(d.local.bytes for d in days), sum(d.local.samples for d in days), max_error
+    )
+    back = today.year * 12 + today.month - _SHARE_MONTHS  # months since year 0, 0-based
+    recent = Period(dt.date(back // 12, back % 12 + 1, 1), period.until)
+    shares = [
+        s
+        for s in report.local_shares(session, recent, max_error)
+        if s.asn is None and s.status == "measured"
+    ]
+    return LocalTraffic(period, len(days), local, shares[-1] if shares else None)
 
 
 def _subnet(vlan: Mapping[str, Any], family: str) -> str | None:
@@ -99,8 +144,16 @@ def _member(entry: Mapping[str, Any]) -> PublicMember:
     )
 
 
-def public_overview(session: Session, *, ixf_id: int = 0, history: int = 30) -> PublicOverview:
-    """The exchange as its home page shows it, with ``history`` reachability samples."""
+def public_overview(
+    session: Session,
+    *,
+    ixf_id: int = 0,
+    history: int = 30,
+    max_error: float,
+    today: dt.date | None = None,
+) -> PublicOverview:
+    """The exchange as its home page shows it, with ``history`` reachability samples and
+    the local traffic up to ``today`` (figures whose error passes ``max_error`` marked)."""
     exchange = get_exchange(session)
     document = ixf.export_document(session, exchange, ixf_id=ixf_id)
     (ixp,) = document["ixp_list"]
@@ -121,4 +174,5 @@ def public_overview(session: Session, *, ixf_id: int = 0, history: int = 30) -> 
             )
         ),
         reach=reach.report(session, exchange, history=history, top=0),
+        traffic=local_traffic(session, today or dt.datetime.now(dt.UTC).date(), max_error),
     )

@@ -55,7 +55,9 @@ def local_target(target: str | None) -> str | None:
 def home(request: Request, viewer: Look, db: Db, settings: Settings) -> HTMLResponse:
     """The exchange, its route servers and LAN, its members, how to join, and how much of
     the country it reaches."""
-    public = overview.public_overview(db, ixf_id=settings.ixf_id)
+    public = overview.public_overview(
+        db, ixf_id=settings.ixf_id, max_error=settings.traffic_max_error
+    )
     return page(
         request,
         "home.html",

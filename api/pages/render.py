@@ -63,6 +63,20 @@ def duration(moment: dt.datetime | None, now: dt.datetime | None = None) -> str:
     return f"{seconds} s"
 
 
+_SI_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
+
+
+def si(value: float, unit: str) -> str:
+    """``value`` with a decimal SI prefix and three significant digits, as network people
+    write traffic: ``1.25 TB``, ``840 Mbit/s`` (1,000, not 1,024, per step)."""
+    step = 0
+    while abs(value) >= 999.5 and step < len(_SI_PREFIXES) - 1:
+        value /= 1000
+        step += 1
+    digits = 0 if abs(value) >= 99.95 or step == 0 else 1 if abs(value) >= 9.995 else 2
+    return f"{value:.{digits}f} {_SI_PREFIXES[step]}{unit}"
+
+
 def web_url(url: str | None) -> str | None:
     """``url`` if a link to it is safe to show (http or https), else None: a stored URL is
     free text, and ``javascript:`` in an ``href`` would run."""
@@ -83,6 +97,7 @@ def _environment() -> Environment:
     env.filters["duration"] = duration
     env.filters["number"] = lambda value: f"{value:,}"
     env.filters["web_url"] = web_url
+    env.filters["si"] = si
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     env.globals["PLATFORM_NAMES"] = PLATFORM_NAMES
     return env

@@ -21,11 +21,9 @@ import httpx
 import pytest
 
 from ixp import accounts, db
-from ixp.exchange import get_route_server
 from ixp.lab import netns
 from ixp.lab.exabgp import Route
 from ixp.lab.lab import Lab
-from ixp.monitor.service import Monitor
 from ixp.rs import history
 from ixp.settings import Settings
 from tests.lab.exchange import (
@@ -39,15 +37,13 @@ from tests.lab.exchange import (
 )
 from tests.lab.harness import require_lab
 from tests.portal.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PASSWORD,
     SCREENSHOTS,
     VIEWPORTS,
     Portal,
     browsing,
     missing_component,
-    serving_app,
+    running_portal,
     sign_in,
     violations,
 )
@@ -80,7 +76,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLab]:
     if reason:
         pytest.skip(reason)
     require_lab()
-    from playwright.sync_api import sync_playwright
 
     settings = exchange_settings(tmp_path_factory.mktemp("rules-portal")).model_copy(
         update={"web_environment": "development"}
@@ -98,31 +93,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLab]:
         token = accounts.create_token(session, accounts.get_user(session, op.username), "ci",
                                       actor="t")  # fmt: skip
         lab = Lab.from_database(session, settings, routes=ROUTES)
-    try:
-        lab.up()
-        lab.wait_converged(timeout=60)
-        with db.session_factory(engine)() as session:
-            get_route_server(session, RS_NAME).control_socket = str(lab.bird(RS_NAME).socket)
-            session.commit()
-        monitor = Monitor(settings, engine)  # stores the accepted counts the preview quotes
-        try:
-            assert monitor.check().unreachable == {}
-        finally:
-            monitor.stop()
-        with serving_app(settings) as base, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield LiveLab(
-                    Portal(base, browser),
-                    lab,
-                    settings,
-                    {"Authorization": f"Bearer {token.secret}"},
-                )
-            finally:
-                browser.close()
-    finally:
-        lab.down()
-        engine.dispose()
+    # the monitor check stores the accepted counts the preview quotes
+    with running_portal(lab, settings, engine) as portal:
+        yield LiveLab(portal, lab, settings, {"Authorization": f"Bearer {token.secret}"})
 
 
 def holders(lab: Lab, route: Route) -> set[int]:
