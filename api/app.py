@@ -24,6 +24,7 @@ from api.deps import CsrfRefused, Forbidden
 from api.headers import SecurityHeaders
 from api.limits import ConcurrencyLimit
 from api.pages import rules as rules_page
+from api.pages import traffic as traffic_pages
 from api.routers import auth, builds, exchange, ixf, lg, macs, members, monitor, registry, users
 from api.routers import rules as member_rules
 from api.routers import traffic as traffic_api
@@ -51,6 +52,7 @@ ROUTERS = (
     lg,
     *pages.ROUTERS,
     rules_page,
+    traffic_pages,
 )
 
 
