@@ -41,6 +41,7 @@ from ixp.lab.lab import Lab
 from ixp.monitor import reach
 from ixp.monitor.service import Monitor
 from ixp.settings import Settings
+from ixp.traffic import store
 from tests.api.test_live_api import ALPHA_ACCEPTED, ALPHA_FILTERED, BRAVO_ACCEPTED
 from tests.api.test_serve import free_port
 from tests.lab.exchange import (
@@ -115,13 +116,18 @@ def serving_app(settings: Settings) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def _store_reach(session: Any) -> None:
-    """Two reachability samples, a day apart, as the monitor stores them."""
+def _store_measurements(session: Any) -> None:
+    """Two reachability samples, a day apart, as the monitor stores them, and two days of
+    traffic between Alpha and Bravo, as the collector stores its buckets."""
     exchange = get_exchange(session)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     for days, ipv4, asns in ((1, 1_200_000, 40), (0, 1_500_000, 55)):
         figures = reach.Reach(None, ipv4, 4_000_000, 900, 10_000, asns, 120)
         reach.store_samples(session, exchange, [figures], now - dt.timedelta(days=days))
+        rows = store.BucketRows(int(now.timestamp()) // 86400 * 86400 - days * 86400)
+        rows.add_pair(ALPHA, BRAVO, 4, 1000 * (days + 2), 4096, (days + 2) * 10**9)
+        rows.add_pair(BRAVO, ALPHA, 6, 500, 2048, 10**9 // 2)
+        store.write(session, rows)
     session.commit()
 
 
@@ -148,7 +154,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             )
         accounts.add_user(session, username="op", password=PASSWORD, role="operator", actor="t")
         lab = Lab.from_database(session, settings, routes=routes)
-    with running_portal(lab, settings, engine, before_monitor=_store_reach) as portal:
+    with running_portal(lab, settings, engine, before_monitor=_store_measurements) as portal:
         yield portal
 
 
@@ -338,6 +344,16 @@ def test_the_operator_lands_on_the_dashboard(portal: Portal) -> None:
         assert sessions.filter(has_text="IPv4").count() == 1
         assert page.locator("#last-pushed").inner_text() == f"{RS_NAME}: never"
         page.locator("#reach-chart canvas").wait_for()
+
+
+def test_the_operator_reads_the_traffic_chart_and_the_heat_map(portal: Portal) -> None:
+    with browsing(portal, axe=True) as page:
+        sign_in(page, "op")
+        page.goto("/traffic")
+        page.locator("#traffic-chart canvas").wait_for()
+        assert page.locator(f"#cell-{ALPHA}-{BRAVO}").inner_text() == "5.0 GB"
+        page.screenshot(path=SCREENSHOTS / "traffic-desktop-screen.png")
+        assert violations(page) == []
 
 
 def test_the_operator_onboards_a_member_checked_against_the_registry(portal: Portal) -> None:
