@@ -21,8 +21,12 @@ servers) in a temporary ``IXP_HOME`` and prints, as one table:
    generated one was chosen over).
 
 Figures are printed, never asserted. ``--quick`` runs everything at a tenth of
-the size as a smoke test. Every namespace, process and temporary file is
-removed at the end, also on failure or Ctrl-C.
+the size as a smoke test. ``--build-only`` times phase 2 alone, five runs by
+default, adding builds right after a change to one member (a fresh process, and
+a process that has built before, as the API's "Build now" runs); with ``--home
+DIR`` the prepared exchange is kept in DIR and reused by the next run. Every
+namespace, process and temporary file is removed at the end, also on failure or
+Ctrl-C.
 
 Run: ``.venv/bin/python bench/rs_build.py [--quick]`` (root needed for the lab).
 """
@@ -61,9 +65,10 @@ from ixp.lab import netns
 from ixp.lab.exabgp import Route
 from ixp.lab.lab import Lab
 from ixp.lab.layout import LabLayout, MemberNode, RouteServerNode
-from ixp.members import MemberInput, add_member, list_members
+from ixp.members import MemberInput, add_member, list_members, update_member
 from ixp.rpki.service import load_file
 from ixp.rs.context import build_context
+from ixp.rs.history import run_build
 from ixp.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,8 +134,10 @@ def describe(timings: list[Timing]) -> tuple[str, str]:
     """(median wall, note with CPU and every run) for the table."""
     wall = statistics.median(t.wall for t in timings)
     cpu = statistics.median(t.cpu for t in timings)
-    runs = ", ".join(f"{t.wall:.2f}" for t in timings)
-    return f"{wall:.2f} s", f"median of {len(timings)}; CPU {cpu:.2f} s; runs {runs}"
+    walls = [t.wall for t in timings]
+    runs = ", ".join(f"{w:.2f}" for w in walls)
+    spread = f"spread {min(walls):.2f}-{max(walls):.2f} s"
+    return f"{wall:.2f} s", f"median of {len(timings)}; {spread}; CPU {cpu:.2f} s; runs {runs}"
 
 
 def machine_notes() -> list[tuple[str, str]]:
@@ -273,6 +280,72 @@ def bench_ixp_build(settings: Settings, runs: int, report: Report) -> dict[str, 
         "both": statistics.median(t.wall for t in timings),
         "rs1": statistics.median(t.wall for t in one),
     }
+
+
+def prepare(base: Path, args: argparse.Namespace, report: Report) -> Settings:
+    """The synthetic exchange populated, synced and ROAs loaded in ``base`` (reused if done).
+
+    ``base/prepared`` records that every step finished, so ``--home`` lets repeated
+    build-only runs skip the minute of setup.
+    """
+    home = base / "home"
+    os.environ["IXP_HOME"] = str(home)
+    os.environ.pop("IXP_CONFIG", None)
+    settings = Settings(home=home)
+    marker = base / "prepared"
+    if marker.exists():
+        report.add("prepared exchange", "reused", str(base))
+        return settings
+    shutil.rmtree(home, ignore_errors=True)
+    started = time.perf_counter()
+    exchange = generate(base, members=args.members, objects=args.objects, seed=args.seed)
+    populate(settings, exchange)
+    with database(settings) as session:
+        sync(session, settings, rpsl_files=[exchange.dump])
+        load_file(session, exchange.roas, settings=settings, actor=ACTOR)
+    marker.write_text(f"{args.members} members, {args.objects} objects, seed {args.seed}\n")
+    report.add("prepared exchange", f"{time.perf_counter() - started:.1f} s", str(base))
+    return settings
+
+
+def change_one_member(settings: Settings) -> None:
+    """Alternate one member's IPv4 max-prefix: a change that reaches both configurations."""
+    with database(settings) as session:
+        members = list_members(session)
+        member = members[len(members) // 2]
+        limit = (
+            member.max_prefix_v4 + 1 if member.max_prefix_v4 % 2 == 0 else member.max_prefix_v4 - 1
+        )
+        update_member(session, member.asn, {"max_prefix_v4": limit}, actor=ACTOR)
+
+
+def bench_build_only(settings: Settings, runs: int, report: Report) -> None:
+    """Warm builds only: ``ixp rs build`` (a fresh process each run) of both route servers
+    and of one, both again right after a change to one member, and that rebuild in a
+    process that has built before (as the API's "Build now" runs it).
+
+    One untimed build first, so every timed run finds what an earlier build keeps.
+    """
+    out = settings.home / "build"
+    cli_build(settings, out, None)
+    bench_ixp_build(settings, runs, report)
+    changed = repeated(
+        lambda: cli_build(settings, out, None), runs, before=lambda: change_one_member(settings)
+    )
+    report.add("ixp rs build after one member changed (CLI, both)", *describe(changed))
+    with database(settings) as session:
+
+        def in_process(rs: str | None) -> None:
+            outcome = run_build(session, settings, out, rs_name=rs, actor=ACTOR)
+            if outcome.failure is not None:
+                raise outcome.failure
+
+        in_process(None)
+        for rs, what in ((None, "both"), ("rs1", "rs1 only")):
+            warm = repeated(
+                lambda rs=rs: in_process(rs), runs, before=lambda: change_one_member(settings)
+            )
+            report.add(f"build after one member changed (warm process, {what})", *describe(warm))
 
 
 def _bundle(
@@ -538,7 +611,9 @@ def options() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a tenth of the size, one run each")
     parser.add_argument("--members", type=int, help="members (default 1000; quick 100)")
     parser.add_argument("--objects", type=int, help="registry objects (default 1e6; quick 1e5)")
-    parser.add_argument("--runs", type=int, help="runs per timed step (default 3; quick 1)")
+    parser.add_argument(
+        "--runs", type=int, help="runs per timed step (default 3, build-only 5; quick 1)"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--ars-venv",
@@ -571,11 +646,21 @@ def options() -> argparse.Namespace:
     )
     parser.add_argument("--skip-convergence", action="store_true")
     parser.add_argument("--keep", type=Path, help="copy the generated configs here at the end")
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="time only warm ixp rs builds (both, one, after a member change); no lab, no ars",
+    )
+    parser.add_argument(
+        "--home",
+        type=Path,
+        help="keep the prepared exchange here and reuse it on the next run (default: temporary)",
+    )
     args = parser.parse_args()  # fmt: skip
     quick = args.quick
     args.members = args.members or (100 if quick else 1000)
     args.objects = args.objects or (100_000 if quick else 1_000_000)
-    args.runs = args.runs or (1 if quick else 3)
+    args.runs = args.runs or (1 if quick else 5 if args.build_only else 3)
     args.lab_members = args.lab_members or (10 if quick else 100)
     args.convergence_runs = args.convergence_runs or (1 if quick else 3)
     return args
@@ -600,6 +685,14 @@ def main() -> None:
     report = Report()
     for what, value in machine_notes():
         report.add(what, value)
+    if args.build_only:
+        with tempfile.TemporaryDirectory(prefix="ixpb-", dir="/tmp") as temp:
+            base = args.home or Path(temp)
+            base.mkdir(parents=True, exist_ok=True)
+            bench_build_only(prepare(base, args, report), args.runs, report)
+        report.add("load average at the end", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+        report.print()
+        return
     with tempfile.TemporaryDirectory(prefix="ixpb-", dir="/tmp") as temp:
         home = Path(temp) / "home"
         os.environ["IXP_HOME"] = str(home)
