@@ -43,8 +43,7 @@ _SIGNED_IN = errors(404, 422)
 
 
 def _period(since: dt.date | None, until: dt.date | None) -> report.Period:
-    last = until + dt.timedelta(days=1) if until is not None else None
-    return report.Period.of(since, last, utcnow().date())
+    return report.Period.including(since, until, utcnow().date())
 
 
 def _own(db: Db, user: Principal, asn: int | None) -> int | None:

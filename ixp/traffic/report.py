@@ -52,6 +52,7 @@ from ixp.traffic.buckets import BUCKET_SECONDS
 from ixp.traffic.rollup import DAY, HOUR, done_until
 
 Span = tuple[int, int, int]  # (resolution, start, end)
+_ONE_DAY = dt.timedelta(days=1)
 _FIRST_DAY = dt.date(1970, 1, 1)  # no traffic is older than the epoch its buckets count from
 
 
@@ -112,17 +113,30 @@ class Period:
     @classmethod
     def asked(cls, since: str | None, until: str | None, today: dt.date) -> Period:
         """The days from ``since`` to ``until`` included as a person types them
-        (``YYYY-MM-DD``; empty: ``of``'s default), as the portal's period form sends them.
-        Every bad field is named at once, and a last day before the first is refused in
-        those words, not in those of the exclusive end a ``Period`` keeps."""
+        (``YYYY-MM-DD``; empty: ``of``'s default), as the portal's period form sends them."""
         latest = today + dt.timedelta(days=366)
         problems = Problems()
         first = problems.check(_typed_day, since, "since", latest)
-        last = problems.check(_typed_day, until, "until", latest - dt.timedelta(days=1))
+        last = problems.check(_typed_day, until, "until", latest - _ONE_DAY)
+        problems.raise_any()
+        return cls.including(first, last, today)
+
+    @classmethod
+    def including(cls, first: dt.date | None, last: dt.date | None, today: dt.date) -> Period:
+        """The days from ``first`` to ``last`` included (None: ``of``'s default), as the
+        API's ``since`` and ``until`` give them. Every bad field is named at once, before
+        any arithmetic (a last day of 9999-12-31 has no day after it), and a last day
+        before the first is refused in those words, not in those of the exclusive end a
+        ``Period`` keeps."""
+        latest = today + dt.timedelta(days=366)
+        problems = Problems()
+        for name, day, bound in (("since", first, latest), ("until", last, latest - _ONE_DAY)):
+            if day is not None:
+                problems.check(_check_day, day, name, bound)
         problems.raise_any()
         if first is not None and last is not None and first > last:
             raise ValidationError("since", first.isoformat(), f"is after until ({last})")
-        return cls.of(first, last + dt.timedelta(days=1) if last is not None else None, today)
+        return cls.of(first, last + _ONE_DAY if last is not None else None, today)
 
 
 def _check_day(day: dt.date, name: str, latest: dt.date) -> dt.date:

@@ -107,3 +107,15 @@ def test_a_period_that_runs_backwards_is_named(client: TestClient, traffic: Worl
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "since"
+
+
+@pytest.mark.parametrize(
+    "query", ["until=9999-12-31", "since=9999-12-31", "since=0001-01-01&until=9999-12-31"]
+)
+def test_a_day_beyond_any_arithmetic_is_a_422_naming_it(
+    client: TestClient, traffic: World, query: str
+) -> None:
+    response = client.get(f"/api/v1/traffic/days?{query}", headers=traffic.callers["operator"])
+    assert response.status_code == 422, response.text
+    named = {e["field"] for e in response.json()["errors"]}
+    assert named == {part.split("=")[0] for part in query.split("&")}
