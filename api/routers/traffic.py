@@ -1,5 +1,7 @@
-"""Measured traffic over the fabric, read-only: local traffic per day, members, pairs, the
-peering matrix, local shares, the opportunity, and the measurement's health.
+"""Measured traffic over the fabric: local traffic per day, members, pairs, the peering
+matrix, local shares, the opportunity, and the measurement's health; and the one thing
+written here, members' monthly international (or total) figures the shares are worked
+out from.
 
 Operators see everything. A member's user sees its own member's rows (its days, its
 pairs with each peer, its row of the matrix, its share and figures) and the exchange's
@@ -18,7 +20,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import Db, Operator, Principal, Settings, User, own_asn
 from api.schemas.problem import errors
-from api.schemas.traffic import MemberTrafficView, TrafficHealth
+from api.schemas.traffic import FigureBody, MemberTrafficView, TrafficHealth
 from ixp.members import check_member
 from ixp.models.base import utcnow
 from ixp.traffic import international, report
@@ -165,4 +167,22 @@ def member_traffic(
         days=report.daily(db, period, error, number),
         pairs=report.pairs(db, period, error, asn=number, top=top),
         shares=report.local_shares(db, period, error, asn=number),
+    )
+
+
+Month = Annotated[str, Path(max_length=7, description="The month, YYYY-MM.")]
+
+
+@router.put(
+    "/members/{asn}/traffic/international/{month}",
+    summary="Enter a month's international traffic",
+    responses=errors(404, 422),
+)
+def enter_figure(asn: MemberAsn, month: Month, body: FigureBody, user: User, db: Db) -> Figure:
+    """Enter (or replace) the member's international or total traffic of ``month``, from
+    which its local share is worked out; audited. A member's user enters its own member's;
+    a month not yet begun is refused."""
+    number = check_member(db, own_asn(user, asn))
+    return international.set_figure(
+        db, number, month, body.bytes, kind=body.kind, actor=user.username
     )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from ixp.models import FigureKind
 from ixp.traffic.report import (
     AgentFigures,
     Day,
@@ -46,3 +47,19 @@ class TrafficHealth(BaseModel):
     double_counting: list[DoubleCount]
     agents: list[AgentFigures]
     unknown_macs: list[UnknownMac]
+
+
+class FigureBody(BaseModel):
+    """A member's traffic of one month that did not cross the exchange, as it measured it
+    (``ixp traffic international set`` takes the same)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bytes: StrictInt = Field(
+        ge=0, le=2**63 - 1, description="Bytes in both directions over the whole month."
+    )
+    kind: FigureKind = Field(
+        FigureKind.international,
+        description="international: traffic over its international links (transit, "
+        "foreign peering); total: all its traffic, the exchange's included.",
+    )

@@ -157,6 +157,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/traffic/opportunity"): signed_in(),
     ("GET", "/api/v1/traffic/health"): operators(),
     ("GET", "/api/v1/members/{asn}/traffic"): member_a(),
+    ("PUT", "/api/v1/members/{asn}/traffic/international/{month}"): member_a(
+        200, {"bytes": 10**12}
+    ),
     ("GET", "/ixf/member-export.json"): everyone(200),
     ("GET", "/lg/"): signed_in(),
     ("GET", "/lg/{rs}/status"): BIRD_DOWN,
@@ -269,6 +272,7 @@ def url_for(path: str, session: Session, *, asn: int = MEMBER_A, build: int | No
         "rs": "rs1-isb",
         "protocol": "AS58421_1",
         "table": "master4",
+        "month": "2025-06",
     }
     if "{build_id}" in path:
         values["build_id"] = str(build or _a_build(session))

@@ -119,3 +119,43 @@ def test_a_day_beyond_any_arithmetic_is_a_422_naming_it(
     assert response.status_code == 422, response.text
     named = {e["field"] for e in response.json()["errors"]}
     assert named == {part.split("=")[0] for part in query.split("&")}
+
+
+def test_a_member_enters_its_own_months_figure_and_its_share_follows(
+    client: TestClient, traffic: World
+) -> None:
+    month = f"{dt.datetime.now(dt.UTC):%Y-%m}"
+    url = f"/api/v1/members/{traffic.member_a}/traffic/international/{month}"
+    entered = client.put(url, json={"bytes": 3 * 10**9}, headers=traffic.callers["member_a"])
+    assert entered.status_code == 200, entered.text
+    assert (entered.json()["bytes"], entered.json()["kind"]) == (3 * 10**9, "international")
+    assert entered.json()["entered_by"] == "alpha"
+    listed = client.get("/api/v1/traffic/international", headers=traffic.callers["member_a"])
+    assert (traffic.member_a, month, 3 * 10**9) in [
+        (f["asn"], f["month"], f["bytes"]) for f in listed.json()
+    ]
+    other = url.replace(str(traffic.member_a), str(traffic.member_b))
+    refused = client.put(other, json={"bytes": 1}, headers=traffic.callers["member_a"])
+    assert refused.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("month", "body", "field"),
+    [
+        ("2999-01", {"bytes": 1}, "month"),
+        ("11-2025", {"bytes": 1}, "month"),
+        ("2025-06", {"bytes": -1}, "bytes"),
+        ("2025-06", {"bytes": 1, "kind": "domestic"}, "kind"),
+        ("2025-06", {"bytes": "1e9"}, "bytes"),
+    ],
+)
+def test_a_bad_figure_is_a_422_naming_its_field_and_stores_nothing(
+    client: TestClient, traffic: World, month: str, body: dict[str, object], field: str
+) -> None:
+    url = f"/api/v1/members/{traffic.member_a}/traffic/international/{month}"
+    listing, operator = "/api/v1/traffic/international", traffic.callers["operator"]
+    before = client.get(listing, headers=operator).json()
+    response = client.put(url, json=body, headers=operator)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert client.get(listing, headers=operator).json() == before
