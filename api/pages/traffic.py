@@ -17,30 +17,34 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import Db, Operator, Settings, User
-from api.pages.member import field_errors, member_page, shown_member
+from api.pages.member import Shown, field_errors, member_page, shown_member
 from api.pages.operator import Text
-from api.pages.render import Look, page
+from api.pages.render import Look, Viewer, page
 from api.routers.members import Asn
-from ixp.errors import ValidationError
+from ixp.errors import Problems, ValidationError
 from ixp.exchange import get_exchange
+from ixp.models import FigureKind
 from ixp.models.base import utcnow
 from ixp.monitor.alerts import AlertRow
-from ixp.traffic import alerts, report
+from ixp.traffic import alerts, international, report
 from ixp.traffic.report import Day, Estimate, Matrix, Period, Share, UnknownMac
 
 router = APIRouter(include_in_schema=False)
 
 TOP = 20  # members, pairs, networks and the matrix's members the pages list
 HEAT_LEVELS = 5  # shades of a matrix cell; each a half decade below the one above
+_MAX_GIGABYTES = 9_000_000_000  # 9 ZB: what a month's figure can hold (bytes in 63 bits)
 
 
 @dataclass(frozen=True)
@@ -290,14 +294,50 @@ def exchange_traffic(
     )
 
 
-@router.get("/members/{asn}/traffic", response_class=HTMLResponse)
-def member_traffic(
-    request: Request, asn: Asn, user: User, viewer: Look, db: Db, settings: Settings,
-    asked: AskedPeriod,
-) -> HTMLResponse:  # fmt: skip
-    """One member's traffic per day, its local share per month when its figure is known,
-    and its peers by traffic (its own pairs only)."""
-    shown = shown_member(db, user, asn)
+@dataclass(frozen=True)
+class FigureForm:
+    """The form a member's NOC enters a month's international (or total) traffic with:
+    the values as typed and each bad field's error."""
+
+    month: str = ""
+    gigabytes: str = ""
+    kind: str = FigureKind.international.value
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+KINDS = (
+    (FigureKind.international.value, "International: your transit and foreign links"),
+    (FigureKind.total.value, "Total: all your traffic, this exchange's included"),
+)
+
+
+def _gigabytes(text: str) -> int:
+    """Bytes from gigabytes as typed (``1500``, ``1,500.5``); 1 GB is 10^9 bytes."""
+    try:
+        size = Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        raise ValidationError("gigabytes", text, "is not a number of gigabytes") from None
+    if not size.is_finite() or size < 0 or size > _MAX_GIGABYTES:
+        raise ValidationError("gigabytes", text, f"must be between 0 and {_MAX_GIGABYTES:,}")
+    return int(size * 10**9)
+
+
+def _saved_month(request: Request) -> str | None:
+    """The month the redirect after saving names, if it is one (never text shown as given)."""
+    month = request.query_params.get("saved", "")
+    return month if re.fullmatch(r"\d{4}-\d{2}", month) else None
+
+
+def _member_page(
+    request: Request,
+    viewer: Viewer,
+    db: Session,
+    settings: Settings,
+    shown: Shown,
+    asked: Asked,
+    form: FigureForm,
+    status: int,
+) -> HTMLResponse:
     context: dict[str, Any] = {}
     if asked.period is not None:
         context = _figures(db, asked.period, settings.traffic_max_error, shown.member.asn)
@@ -307,7 +347,51 @@ def member_traffic(
         viewer,
         shown,
         "traffic",
-        status=asked.status,
+        status=status,
         asked=asked,
+        figure=form,
+        kinds=KINDS,
+        saved=_saved_month(request),
         **context,
     )
+
+
+@router.get("/members/{asn}/traffic", response_class=HTMLResponse)
+def member_traffic(
+    request: Request, asn: Asn, user: User, viewer: Look, db: Db, settings: Settings,
+    asked: AskedPeriod,
+) -> HTMLResponse:  # fmt: skip
+    """One member's traffic per day, its local share per month when its figure is known,
+    and its peers by traffic (its own pairs only)."""
+    shown = shown_member(db, user, asn)
+    form = FigureForm()
+    return _member_page(request, viewer, db, settings, shown, asked, form, asked.status)
+
+
+@router.post("/members/{asn}/traffic/figure", response_class=HTMLResponse)
+def enter_figure(
+    request: Request,
+    asn: Asn,
+    user: User,
+    viewer: Look,
+    db: Db,
+    settings: Settings,
+    month: Annotated[str, Form(max_length=32)] = "",
+    gigabytes: Annotated[str, Form(max_length=32)] = "",
+    kind: Annotated[str, Form(max_length=32)] = FigureKind.international.value,
+) -> Response:
+    """Enter (or replace) a month's figure with the API's rules
+    (``PUT /api/v1/members/{asn}/traffic/international/{month}``); every bad field named."""
+    shown = shown_member(db, user, asn)
+    problems = Problems()
+    problems.check(international.check_month, month)
+    size = problems.check(_gigabytes, gigabytes)
+    problems.check(international.check_kind, kind)
+    try:
+        problems.raise_any()
+        assert size is not None
+        international.set_figure(db, shown.member.asn, month, size, kind=kind, actor=user.username)
+    except ValidationError as exc:
+        form = FigureForm(month, gigabytes, kind, field_errors(exc))
+        return _member_page(request, viewer, db, settings, shown, Asked.of(None, None), form, 422)
+    return RedirectResponse(f"/members/{shown.member.asn}/traffic?saved={month}", status_code=303)

@@ -200,6 +200,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/members/{asn}/registry/approve"): operator_page(404),
     ("GET", "/members/{asn}/rpki"): page_of_a(),
     ("GET", "/members/{asn}/traffic"): page_of_a(),
+    ("POST", "/members/{asn}/traffic/figure"): page_of_a(
+        303, {"month": "2025-06", "gigabytes": "1500"}
+    ),
     ("GET", "/members/{asn}/history"): operator_page(),
     ("GET", "/members/{asn}/suspend"): operator_page(),
     ("POST", "/members/{asn}/suspend"): operator_page(303),

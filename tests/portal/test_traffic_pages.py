@@ -16,11 +16,13 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from api.pages.render import CSRF_FIELD
 from api.pages.traffic import HEAT_LEVELS, TOP
 from ixp.models import MacRole
 from ixp.monitor import reach
@@ -28,7 +30,7 @@ from ixp.settings import Settings
 from ixp.traffic import alerts, international, report, store
 from tests.api.conftest import MEMBER_A, MEMBER_B, World, add_test_member
 from tests.portal.test_operator_pages import field_error
-from tests.portal.test_pages import counted, sign_in
+from tests.portal.test_pages import counted, csrf_of, sign_in
 
 A, B, C = MEMBER_A, MEMBER_B, 38193
 DAY0 = dt.date(2023, 11, 14)
@@ -250,3 +252,49 @@ def test_the_exchange_page_runs_a_fixed_number_of_queries(
     with counted(client) as many:
         assert client.get("/traffic", params=ASKED).status_code == 200
     assert len(few) == len(many), many
+
+
+def _enter(client: TestClient, asn: int, **form: str) -> Any:
+    page = client.get(f"/members/{asn}/traffic").text
+    return client.post(
+        f"/members/{asn}/traffic/figure",
+        data={CSRF_FIELD: csrf_of(page), **form},
+        follow_redirects=False,
+    )
+
+
+def test_a_member_enters_its_international_traffic_and_sees_its_share(
+    client: TestClient, traffic: World
+) -> None:
+    sign_in(client, "bravo")
+    saved = _enter(client, B, month="2023-11", gigabytes="1,000.5", kind="international")
+    assert saved.status_code == 303, saved.text
+    assert saved.headers["location"] == f"/members/{B}/traffic?saved=2023-11"
+    (figure,) = client.get("/api/v1/traffic/international").json()
+    assert (figure["asn"], figure["bytes"], figure["entered_by"]) == (B, 1_000_500_000_000, "bravo")
+    page = client.get(saved.headers["location"] + "&since=2023-11-14&until=2023-11-15").text
+    assert "Your figure for 2023-11 is saved." in page
+    assert "Not known" not in page
+
+
+def test_a_bad_figure_is_named_at_each_field_and_nothing_is_stored(
+    client: TestClient, traffic: World
+) -> None:
+    sign_in(client, "bravo")
+    refused = _enter(client, B, month="2999-01", gigabytes="lots", kind="domestic")
+    assert refused.status_code == 422
+    assert field_error(refused.text, "month") == "has not begun yet"
+    assert field_error(refused.text, "gigabytes") == "is not a number of gigabytes"
+    assert "international" in field_error(refused.text, "kind")
+    assert 'value="lots"' in refused.text
+    assert client.get("/api/v1/traffic/international").json() == []
+
+
+def test_another_members_figure_form_is_no_member(client: TestClient, traffic: World) -> None:
+    sign_in(client, "bravo")
+    page = client.get(f"/members/{B}/traffic").text
+    answer = client.post(
+        f"/members/{A}/traffic/figure",
+        data={CSRF_FIELD: csrf_of(page), "month": "2023-11", "gigabytes": "1"},
+    )
+    assert answer.status_code == 404
