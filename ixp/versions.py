@@ -9,8 +9,10 @@ whatever process made the change (CLI, API, nightly job).
 The version is raised by the session itself, not by each service function: every
 session from ``ixp.db.session_factory`` raises it in the same transaction as any
 ORM change to the group's tables (new, changed or deleted objects, and ORM
-``update()``/``delete()`` statements). A change made outside the ORM (raw SQL on
-a connection) is not seen; nothing in ixp does that to these tables.
+``insert()``/``update()``/``delete()`` statements). A change made outside the ORM
+(statements on a connection) is not seen by itself: the one place ixp does that,
+the ROA load's bulk replace, adds its load record through the ORM in the same
+transaction, which raises the version.
 """
 
 from __future__ import annotations
@@ -29,21 +31,31 @@ from ixp.models import (
     Connection,
     DataVersion,
     Exchange,
+    IrrPrefixData,
     LanAddress,
     MacAddress,
     Member,
     PeeringLan,
     RouteServer,
+    RpkiLoad,
+    RpkiRoa,
     RsSession,
 )
 
 MEMBERS = "members"
+RPKI = "rpki"
+IRR = "irr"
 
-# What each version covers: the tables a member's view (``ixp.members.MemberView``) reads.
+# What each version covers: for MEMBERS, the tables a member's view
+# (``ixp.members.MemberView``) reads; for RPKI and IRR, the stored ROA set and the
+# members' registry data (part of what tells the answers a route-server build keeps
+# apart, ``ixp.rs.context``).
 GROUPS: dict[str, tuple[type[Base], ...]] = {
     MEMBERS: (Member, LanAddress, Connection, MacAddress, RsSession, RouteServer, Exchange),
+    RPKI: (RpkiRoa, RpkiLoad),
+    IRR: (IrrPrefixData,),
 }
-# Tables by name, for ORM update()/delete() statements. PeeringLan is not shown in a view,
+# Tables by name, for ORM insert()/update()/delete() statements. PeeringLan is not shown in a view,
 # but a LAN removed takes addresses with it.
 _ALSO: dict[str, tuple[type[Base], ...]] = {MEMBERS: (PeeringLan,)}
 _TABLES: dict[str, frozenset[str]] = {
@@ -83,7 +95,7 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: object
 
 
 def _on_execute(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_delete):
+    if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
     if isinstance(table, Table):
