@@ -69,6 +69,10 @@ def bird_text(value: object) -> str:
     same without them. Letters of any script are kept as they are.
     """
     text = str(value)
+    if text.isascii() and text.isprintable():
+        # Printable ASCII holds no control, separator or invisible character: the loop
+        # below would only turn double quotes into single ones (most names take this path).
+        return _finished(text.replace('"', "'"))
     chars = []
     for index, char in enumerate(text):
         if _invisible(text, index):
@@ -77,7 +81,12 @@ def bird_text(value: object) -> str:
             chars.append(" ")
         else:
             chars.append("'" if char == '"' else char)
-    text = " ".join("".join(chars).split())
+    return _finished("".join(chars))
+
+
+def _finished(text: str) -> str:
+    """One trimmed line with comment delimiters broken apart, cut at the limit."""
+    text = " ".join(text.split())
     text = text.replace("*/", "* /").replace("/*", "/ *")
     # Cut at the limit without leaving a trailing space or a joiner that has lost its word.
     return text[:_MAX_TEXT].rstrip(" " + _JOINERS)
@@ -96,13 +105,30 @@ def prefix_set(patterns: Iterable[str]) -> str:
     return "[\n\t" + ",\n\t".join(items) + "\n]"
 
 
+# Members' sets kept as text, by value: every route server of a build, and the next
+# build in a long-running process (the API), renders the same sets again, and
+# formatting them is most of a render (300,000 prefixes at a large exchange). About
+# two builds' worth of sets; a set found again costs one hash of its values.
+_SETS_KEPT = 4096
+
+
 def rule_set(rules: Iterable[PrefixRule]) -> str:
     """A member's registered prefixes as a BIRD prefix set."""
+    return _rule_set(tuple(rules))
+
+
+@lru_cache(maxsize=_SETS_KEPT)
+def _rule_set(rules: tuple[PrefixRule, ...]) -> str:
     return prefix_set(prefix_pattern(r) for r in rules)
 
 
 def blackhole_set(rules: Iterable[PrefixRule], family: int) -> str:
     """A member's prefixes with every more-specific allowed (blackhole routes, RFC 7999)."""
+    return _blackhole_set(tuple(rules), family)
+
+
+@lru_cache(maxsize=_SETS_KEPT)
+def _blackhole_set(rules: tuple[PrefixRule, ...], family: int) -> str:
     longest = 32 if family == 4 else 128
     return prefix_set(f"{r.prefix}{{{r.length},{longest}}}" for r in rules)
 
@@ -114,6 +140,11 @@ def bogon_set(entries: Iterable[bogons.BogonPrefix]) -> str:
 
 def int_set(values: Iterable[int | tuple[int, ...]]) -> str:
     """A BIRD int set of single values and ``(first, last, ...)`` ranges: ``[0, 64496..131071]``."""
+    return _int_set(tuple(values))
+
+
+@lru_cache(maxsize=_SETS_KEPT)
+def _int_set(values: tuple[int | tuple[int, ...], ...]) -> str:
     parts = []
     for value in values:
         first, last = (value[0], value[1]) if isinstance(value, tuple) else (value, value)
