@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ixp.bird import BirdClient
+from ixp.errors import SourceUnavailable
 from ixp.rs.check import bird_parse
 
 BIRD = shutil.which("bird")
@@ -22,6 +24,15 @@ def parses(text: str, tmp_path: Path, name: str = "test.conf") -> float:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return bird_parse(path)
+
+
+def _answers(socket: Path) -> bool:
+    """Whether BIRD greets a client on ``socket`` yet."""
+    try:
+        with BirdClient(str(socket), timeout=5):
+            return True
+    except SourceUnavailable:
+        return False
 
 
 @contextmanager
@@ -39,8 +50,10 @@ def running_bird(config: Path) -> Iterator[Path]:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 10
-        while not socket.exists():
+        # The socket file appears when BIRD binds it, a moment before it listens: wait until
+        # a client gets BIRD's greeting (seconds on a loaded CI machine, not milliseconds).
+        deadline = time.monotonic() + 60
+        while not _answers(socket):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(
                     f"bird did not start: {process.stderr.read() if process.stderr else ''}"
