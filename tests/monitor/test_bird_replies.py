@@ -13,13 +13,14 @@ import datetime as dt
 import shutil
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ixp.bird import BirdClient
+from ixp.bird import BirdClient, BirdRoute
 from ixp.monitor.routes import DirectReader, member_routes
 from ixp.monitor.service import Monitor
 from ixp.settings import Settings
@@ -62,6 +63,12 @@ protocol bgp AS65002_v4_1 {{
   multihop;
   router id 192.0.2.3;
   ipv4 {{ import keep filtered; import filter {{ reject; }}; export none; igp table master4; }};
+}}
+protocol bgp AS65009_v4_1 {{
+  local 127.0.0.3 as 65003;
+  neighbor 127.0.0.9 as 65009;
+  passive on;
+  ipv4 {{ import keep filtered; import filter {{ reject; }}; export none; }};
 }}
 """
 
@@ -124,3 +131,25 @@ def test_a_members_filtered_routes_show_the_path_without_the_confederation(
     cut = rows["45.65.0.0/22"].as_path
     assert cut.startswith("38001 38002 38003 38004 38005 38001") and cut.endswith(" ...")
     assert rows["45.65.0.0/22"].reasons == "prefix-not-in-as-set"
+
+
+@dataclass(frozen=True)
+class RecordingReader(DirectReader):
+    """Asks BIRD as the CLI does, and writes down whose filtered routes it asked for."""
+
+    asked: list[str] = field(default_factory=list)
+
+    def filtered(self, socket: str, protocol: str) -> list[BirdRoute]:
+        self.asked.append(protocol)
+        return super().filtered(socket, protocol)
+
+
+def test_filtered_routes_are_read_only_for_sessions_bird_counts_some_on(
+    session: Session, confederation_bird: Bird
+) -> None:
+    rs = make_rs(session, str(confederation_bird.socket))
+    reader = RecordingReader(10.0)
+    assert member_routes([rs], 65009, filtered=True, reader=reader) == []
+    assert reader.asked == []
+    assert len(member_routes([rs], 65002, filtered=True, reader=reader)) == 2
+    assert reader.asked == ["AS65002_v4_1"]
