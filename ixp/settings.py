@@ -316,7 +316,10 @@ class Settings(BaseSettings):
         "leave time for the confirmation before the undo timer runs out.",
     )
     push_health_interval_seconds: float = Field(
-        default=3.0, gt=0, description="Time between two health readings (healthy twice in a row)."
+        default=3.0,
+        gt=0,
+        description="Time between the two readings of each health look: healthy, and nothing "
+        "changed between them (the members' routes have come back through the new filters).",
     )
     push_health_tolerance_percent: float = Field(
         default=5.0,

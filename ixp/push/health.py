@@ -9,7 +9,12 @@ filter plugin) whether to confirm. Healthy means:
 * every member accepts at least its expected number of routes, less the
   tolerance: the count before, plus what the impact preview said the change
   would add or take away for that member (``delta``), so a change that was
-  previewed and approved does not fail its own health check.
+  previewed and approved does not fail its own health check;
+* the sessions have settled: the role reads twice, an interval apart, and no
+  session's state, route counts or received updates changed in between. Right
+  after ``configure``, BIRD is still asking members for their routes again
+  through the new filters (route refresh): read then, a route server that will
+  filter everything still shows the counts of before, and would be confirmed.
 
 ``birdc -v`` prints BIRD's reply codes, so the output is read with the same
 parser as the control socket (:mod:`ixp.bird.parse`), not as screen text.
@@ -21,13 +26,15 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ixp.bird import ProtocolStatus, ReplyLine, parse_protocols
 
 # birdc -v: a coded line is the raw one; a continuation line's leading space is five spaces.
 _CODED = re.compile(r"^(\d{4})[ -](.*)$")
 _CONTINUATION = "     "
+# What the role prints between its two readings of ``show protocols all``.
+SECOND_READING = "ixp-push: second reading"
 
 
 def birdc_lines(text: str) -> Iterator[ReplyLine]:
@@ -96,17 +103,48 @@ def _state(protocol: ProtocolStatus) -> str:
     return f"{state} ({detail})" if detail else state
 
 
+def _activity(protocol: ProtocolStatus) -> tuple[object, ...]:
+    """What changes while a session's routes are still arriving or going."""
+    return (
+        protocol.bgp_state,
+        tuple(
+            (
+                name,
+                channel.imported,
+                channel.filtered,
+                channel.route_changes.get("import_updates", {}).get("received"),
+                channel.route_changes.get("import_withdraws", {}).get("received"),
+            )
+            for name, channel in sorted(protocol.channels.items())
+        ),
+    )
+
+
+def unsettled(first: Sequence[ProtocolStatus], second: Sequence[ProtocolStatus]) -> list[str]:
+    """Sessions whose state, routes or received updates changed from one reading to the next."""
+    earlier = _sessions(first)
+    found = []
+    for address, now in sorted(_sessions(second).items()):
+        was = earlier.get(address)
+        if was is None or _activity(was) != _activity(now):
+            who = f"AS{now.neighbor_as}" if now.neighbor_as is not None else address
+            found.append(f"{who}: session {now.name} with {address} has not settled yet")
+    return found
+
+
 def check(
     before: Sequence[ProtocolStatus],
     after: Sequence[ProtocolStatus],
     *,
     delta: Mapping[int, int] | None = None,
     tolerance_percent: float,
+    settling: Sequence[ProtocolStatus] | None = None,
 ) -> HealthReport:
-    """Compare the protocols after a change with those before it (see the module docstring)."""
+    """Compare the protocols after a change with those before it (see the module docstring);
+    ``settling`` is the reading an interval before ``after``, which it must equal."""
     old, new = _sessions(before), _sessions(after)
     owner = {address: p.neighbor_as for address, p in old.items() if p.neighbor_as is not None}
-    problems: list[str] = []
+    problems: list[str] = [] if settling is None else unsettled(settling, after)
     for address, was in sorted(old.items()):
         now = new.get(address)
         if was.established and now is not None and not now.established:
@@ -141,10 +179,22 @@ def check(
 def check_birdc(
     before: str, after: str, *, delta: Mapping[int, int] | None, tolerance_percent: float
 ) -> HealthReport:
-    """:func:`check` on two ``birdc -v show protocols all`` outputs (what the role reads)."""
-    return check(
+    """:func:`check` on ``birdc -v show protocols all`` outputs (what the role reads).
+
+    ``after`` holds the role's two readings, the first ended by :data:`SECOND_READING`.
+    One reading alone cannot show that the sessions settled, so it is never healthy."""
+    first, marker, second = after.partition(SECOND_READING)
+    report = check(
         parse_protocols(birdc_lines(before)),
-        parse_protocols(birdc_lines(after)),
+        parse_protocols(birdc_lines(second if marker else first)),
         delta=delta,
         tolerance_percent=tolerance_percent,
+        settling=parse_protocols(birdc_lines(first)) if marker else None,
+    )
+    if marker:
+        return report
+    return replace(
+        report,
+        healthy=False,
+        problems=(*report.problems, "one reading after the change, not two an interval apart"),
     )

@@ -7,11 +7,17 @@ from pathlib import Path
 import pytest
 
 from ixp.bird import ChannelStatus, ProtocolStatus
-from ixp.push.health import birdc_lines, check, check_birdc, final_reply
+from ixp.push.health import SECOND_READING, birdc_lines, check, check_birdc, final_reply
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "push"
 BEFORE = (DATA / "protocols-before.txt").read_text(encoding="utf-8")
 AFTER_BAD_ASN = (DATA / "protocols-after-bad-asn.txt").read_text(encoding="utf-8")
+ROLE_DEFAULTS = Path(__file__).resolve().parents[2] / "ansible/roles/bird_push/defaults/main.yml"
+
+
+def readings(first: str, second: str) -> str:
+    """Two readings as the role prints them, the marker line between."""
+    return f"{first}{SECOND_READING}\n{second}"
 
 
 def session(
@@ -66,13 +72,15 @@ def test_no_answer_but_the_greeting_is_none() -> None:
 
 
 def test_unchanged_route_server_is_healthy() -> None:
-    report = check_birdc(BEFORE, BEFORE, delta=None, tolerance_percent=5)
+    report = check_birdc(BEFORE, readings(BEFORE, BEFORE), delta=None, tolerance_percent=5)
     assert report.healthy and report.problems == ()
     assert (report.established_before, report.accepted_before) == (1, 2)
 
 
 def test_a_session_that_does_not_come_back_is_a_problem() -> None:
-    report = check_birdc(BEFORE, AFTER_BAD_ASN, delta=None, tolerance_percent=5)
+    report = check_birdc(
+        BEFORE, readings(AFTER_BAD_ASN, AFTER_BAD_ASN), delta=None, tolerance_percent=5
+    )
     assert not report.healthy
     assert report.problems == (
         "AS65001: session AS65001_v4_1 with 10.9.0.2 is Active (Received: Bad peer AS), "
@@ -106,3 +114,34 @@ def test_more_routes_are_fine() -> None:
     before = [session("b", "10.0.0.2", 2, imported=4)]
     after = [session("b", "10.0.0.2", 2, imported=9)]
     assert check(before, after, tolerance_percent=0).healthy
+
+
+def test_routes_still_arriving_between_the_two_readings_are_not_healthy_yet() -> None:
+    before = [session("a", "10.0.0.1", 1, imported=100)]
+    # Right after configure: the counts are those of before, and the member is still
+    # sending its routes again through the new filters (route refresh).
+    first = [session("a", "10.0.0.1", 1, imported=100)]
+    first[0].channels["ipv4"].route_changes["import_updates"] = {"received": 140}
+    second = [session("a", "10.0.0.1", 1, imported=100)]
+    second[0].channels["ipv4"].route_changes["import_updates"] = {"received": 180}
+    report = check(before, second, tolerance_percent=0, settling=first)
+    assert report.problems == ("AS1: session a with 10.0.0.1 has not settled yet",)
+    assert check(before, second, tolerance_percent=0, settling=second).healthy
+
+
+def test_a_session_that_flapped_between_the_readings_has_not_settled() -> None:
+    before = [session("a", "10.0.0.1", 1, imported=3)]
+    first = [session("a", "10.0.0.1", 1, up=False)]
+    second = [session("a", "10.0.0.1", 1, imported=3)]
+    assert not check(before, second, tolerance_percent=0, settling=first).healthy
+
+
+def test_one_reading_alone_is_never_healthy() -> None:
+    report = check_birdc(BEFORE, BEFORE, delta=None, tolerance_percent=5)
+    assert not report.healthy
+    assert report.problems == ("one reading after the change, not two an interval apart",)
+
+
+def test_the_role_prints_the_line_the_check_splits_on() -> None:
+    defaults = ROLE_DEFAULTS.read_text(encoding="utf-8")
+    assert f'bird_push_second_reading: "{SECOND_READING}"' in defaults
