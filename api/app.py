@@ -33,6 +33,7 @@ from ixp import db
 from ixp.errors import IxpError, ValidationError
 from ixp.lg import CachedReader
 from ixp.members import MemberPages
+from ixp.roster import Rosters
 from ixp.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = db.session_factory(engine)
     app.state.sessions = sessions
     app.state.member_pages = MemberPages()
+    app.state.rosters = Rosters()
     app.state.route_reader = CachedReader(
         settings.web_lg_cache_seconds, timeout=settings.bird_timeout_seconds
     )

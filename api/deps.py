@@ -11,9 +11,9 @@ none (a cross-site page cannot make a browser send it).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from ixp.errors import AccessDenied, NotFound
 from ixp.lg import CachedReader
 from ixp.members import MemberPages as MemberPagesCache
 from ixp.models import Role
+from ixp.roster import Rosters
 from ixp.settings import Settings as SettingsModel
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -60,9 +61,14 @@ class Principal:
         return cls(who.user_id, who.username, who.role, who.member_id, who.member_asn, browser)
 
 
-async def _settings(request: Request) -> SettingsModel:
-    settings: SettingsModel = request.app.state.settings
-    return settings
+def _kept(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """The dependency giving what ``create_app`` made once for the worker,
+    ``app.state.<name>`` (its settings, caches and signers)."""
+
+    async def kept(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return kept
 
 
 async def _session(request: Request) -> AsyncIterator[Session]:
@@ -72,28 +78,15 @@ async def _session(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
-async def _sessions(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.sessions
-    return sessions
-
-
-async def _member_pages(request: Request) -> MemberPagesCache:
-    pages: MemberPagesCache = request.app.state.member_pages
-    return pages
-
-
-async def _route_reader(request: Request) -> CachedReader:
-    reader: CachedReader = request.app.state.route_reader
-    return reader
-
-
-Settings = Annotated[SettingsModel, Depends(_settings)]
+Settings = Annotated[SettingsModel, Depends(_kept("settings"))]
 # This worker's cached reader of BIRD's sessions and routes, for members' route pages.
-Routes = Annotated[CachedReader, Depends(_route_reader)]
+Routes = Annotated[CachedReader, Depends(_kept("route_reader"))]
 # This worker's cache of member listing pages (``ixp.members.member_page``).
-MemberPages = Annotated[MemberPagesCache, Depends(_member_pages)]
+MemberPages = Annotated[MemberPagesCache, Depends(_kept("member_pages"))]
+# This worker's cache of the members table's pages (``ixp.roster.roster``).
+RosterPages = Annotated[Rosters, Depends(_kept("rosters"))]
 Db = Annotated[Session, Depends(_session)]
-SessionSigner = Annotated[Sessions, Depends(_sessions)]
+SessionSigner = Annotated[Sessions, Depends(_kept("sessions"))]
 
 
 def _bearer(request: Request) -> str | None:

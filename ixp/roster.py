@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from ixp import validate
+from ixp import validate, versions
 from ixp.errors import Problems, ValidationError
 from ixp.exchange import get_exchange
 from ixp.models import (
@@ -40,6 +40,7 @@ from ixp.models import (
 )
 from ixp.monitor.alerts import Rule
 from ixp.rs.types import RegistryState
+from ixp.versions import VersionedCache
 
 _ASN_SEARCH = re.compile(r"(?i)(?:AS)?(\d{1,10})")
 
@@ -229,6 +230,12 @@ def _as_set(asn: int, v4: str | None, v6: str | None) -> str:
     return first if first == second else f"{first} / {second}"
 
 
+Rosters = VersionedCache[Roster]
+# What a page of the table is read from: the members and their sessions, what the
+# monitor saw (session states, alerts), the registry rows and the ROAs.
+_READS = (versions.MEMBERS, versions.SESSIONS, versions.IRR, versions.RPKI)
+
+
 def roster(
     session: Session,
     given: RosterFilter,
@@ -236,13 +243,29 @@ def roster(
     limit: int,
     offset: int,
     exchange: Exchange | None = None,
+    cache: Rosters | None = None,
 ) -> Roster:
     """One page of the members table (by ASN) and how many members match in all.
 
     A bad filter value is a ``ValidationError`` naming its field (``q``,
-    ``status``, ``route_server``, ``state``), all of them at once.
+    ``status``, ``route_server``, ``state``), all of them at once. With ``cache``,
+    a page built while everything it reads was as it is now is reused (one query
+    for the versions instead of seven): operators reloading the table between two
+    rounds of the monitor see the same page.
     """
     exchange = exchange or get_exchange(session)
+    if cache is None:
+        return _roster(session, given, limit, offset, exchange)
+    return cache.get(
+        (exchange.id, given, limit, offset),
+        versions.current_of(session, _READS),
+        lambda: _roster(session, given, limit, offset, exchange),
+    )
+
+
+def _roster(
+    session: Session, given: RosterFilter, limit: int, offset: int, exchange: Exchange
+) -> Roster:
     members = _members(exchange, given)
     total = session.scalar(select(func.count()).select_from(members.subquery())) or 0
     page = members.order_by(Member.asn).limit(limit).offset(offset)

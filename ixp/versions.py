@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import chain
 from typing import Generic, TypeVar
 
@@ -27,6 +27,7 @@ from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 
 from ixp.models import (
+    Alert,
     Base,
     Connection,
     DataVersion,
@@ -40,20 +41,25 @@ from ixp.models import (
     RpkiLoad,
     RpkiRoa,
     RsSession,
+    SessionState,
 )
 
 MEMBERS = "members"
 RPKI = "rpki"
 IRR = "irr"
+SESSIONS = "sessions"
 
 # What each version covers: for MEMBERS, the tables a member's view
 # (``ixp.members.MemberView``) reads; for RPKI and IRR, the stored ROA set and the
 # members' registry data (part of what tells the answers a route-server build keeps
-# apart, ``ixp.rs.context``).
+# apart, ``ixp.rs.context``); for SESSIONS, what the monitor writes each round (the
+# sessions it saw and the alerts it raised; with the others, the members table,
+# ``ixp.roster``).
 GROUPS: dict[str, tuple[type[Base], ...]] = {
     MEMBERS: (Member, LanAddress, Connection, MacAddress, RsSession, RouteServer, Exchange),
     RPKI: (RpkiRoa, RpkiLoad),
     IRR: (IrrPrefixData,),
+    SESSIONS: (SessionState, Alert),
 }
 # Tables by name, for ORM insert()/update()/delete() statements. PeeringLan is not shown in a view,
 # but a LAN removed takes addresses with it.
@@ -70,6 +76,17 @@ def current(session: Session, group: str) -> int:
     """The version of ``group`` as this session's transaction sees it (0: never changed)."""
     found = session.scalar(select(DataVersion.version).where(DataVersion.name == group))
     return int(found or 0)
+
+
+def current_of(session: Session, groups: Sequence[str]) -> tuple[int, ...]:
+    """The versions of ``groups``, in their order, read in one query."""
+    found = {
+        name: version
+        for name, version in session.execute(
+            select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(groups))
+        )
+    }
+    return tuple(int(found.get(group, 0)) for group in groups)
 
 
 def _raise(session: Session, groups: Iterable[str]) -> None:
@@ -112,8 +129,9 @@ def track(factory: sessionmaker[Session]) -> sessionmaker[Session]:
 
 
 class VersionedCache(Generic[V]):
-    """Answers by key, each kept with the version it was built at; thread-safe, at most
-    ``max_entries`` (the one used longest ago goes first).
+    """Answers by key, each kept with the version it was built at (one group's version, or
+    a tuple of several: ``current_of``); thread-safe, at most ``max_entries`` (the one
+    used longest ago goes first).
 
     ``get`` builds the answer when none is kept for the current version. Two threads
     missing at once may both build it; the answer is the same.
@@ -124,9 +142,9 @@ class VersionedCache(Generic[V]):
             raise ValueError("a cache holds at least one entry")
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, tuple[int, V]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, V]] = OrderedDict()
 
-    def get(self, key: Hashable, version: int, build: Callable[[], V]) -> V:
+    def get(self, key: Hashable, version: Hashable, build: Callable[[], V]) -> V:
         """The answer of ``key`` at ``version``: kept, or ``build()``'s (then kept)."""
         with self._lock:
             kept = self._entries.get(key)

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import Db, Operator
+from api.deps import Db, Operator, RosterPages
 from api.pages.member import field_errors
 from api.pages.public import reach_chart
 from api.pages.render import Look, page
@@ -67,6 +67,7 @@ def members_table(
     operator: Operator,
     viewer: Look,
     db: Db,
+    rosters: RosterPages,
     q: Text = None,
     status: Text = None,
     route_server: Text = None,
@@ -85,6 +86,7 @@ def members_table(
             limit=MEMBERS_PER_PAGE,
             offset=(number - 1) * MEMBERS_PER_PAGE,
             exchange=exchange,
+            cache=rosters,
         )
     except ValidationError as exc:
         errors = field_errors(exc)

@@ -144,9 +144,21 @@ def test_the_members_table_runs_a_fixed_number_of_queries(
     with counted(client) as many:
         page = client.get("/members")
     assert page.status_code == 200 and "30 members." in page.text
-    # the user, the exchange, its route servers, the count, the page, then for the page's
-    # members: sessions configured, session states, registry rows, ROA counts, alerts
-    assert len(few) == len(many) <= 11, many
+    # the user, the exchange, its route servers, the data versions, the count, the page,
+    # then for the page's members: sessions configured, session states, registry rows,
+    # ROA counts, alerts
+    assert len(few) == len(many) <= 12, many
+    # Nothing changed since: the page is kept; the user, the exchange and the data
+    # versions are all that is read.
+    with counted(client) as kept:
+        again = client.get("/members")
+    assert again.status_code == 200 and "30 members." in again.text
+    assert len(kept) == 3, kept
+    # The monitor's next round (Member 30's session goes down) shows at once.
+    sessions.record_samples(session, rs1, [sample(38130, 30, "ipv4", up=False)], T0)
+    session.commit()
+    row = re.search(r'<tr id="as38130">.*?</tr>', client.get("/members").text, re.S)
+    assert row and "rs1-isb IPv4: down (Active)" in row.group(0)
 
 
 def test_registry_data_with_a_held_change_and_its_approval(
