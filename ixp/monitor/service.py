@@ -194,12 +194,10 @@ class Monitor:
             socket = self.sockets.get(rs.name, rs.control_socket)
             with BirdClient(socket, timeout=self.settings.bird_timeout_seconds) as bird:
                 samples = sessions.samples_from(bird.protocols())
-                by_member: dict[int, list[str]] = {}
-                for sample in samples:
-                    if sample.filtered and sample.asn is not None:
-                        by_member.setdefault(sample.asn, []).append(sample.protocol)
-                for asn, names in by_member.items():
-                    reasons[(rs.id, asn)] = reason_counts(bird, sorted(set(names)), rs.asn)
+                owners = {s.protocol: s.asn for s in samples if s.filtered and s.asn is not None}
+                if owners:
+                    for asn, counts in reason_counts(bird, owners, rs.asn).items():
+                        reasons[(rs.id, asn)] = counts
         except IxpError as exc:
             backoff.failures += 1
             delay = min(
