@@ -412,9 +412,25 @@ def list_members(
     return list(session.scalars(query))
 
 
-def show_member(session: Session, asn: int | str, exchange: Exchange | None = None) -> MemberView:
-    """The member with ``asn``, as a view."""
-    return MemberView.of(get_member(session, asn, exchange))
+def show_member(
+    session: Session,
+    asn: int | str,
+    exchange: Exchange | None = None,
+    *,
+    cache: MemberPages | None = None,
+) -> MemberView:
+    """The member with ``asn``, as a view; with ``cache``, the one-member page of
+    ``member_page`` kept at the members' current data version."""
+    if cache is None:
+        return MemberView.of(get_member(session, asn, exchange))
+    exchange = exchange or get_exchange(session)
+    number = validate.asn(asn, "asn", allow_lab=True)
+    found, _total = member_page(
+        session, MemberFilter(asn=number), limit=1, offset=0, exchange=exchange, cache=cache
+    )
+    if not found:
+        raise _not_a_member(number, exchange)
+    return found[0]
 
 
 def show_members(

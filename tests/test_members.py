@@ -279,3 +279,14 @@ def test_a_page_of_the_listing_shows_each_member_exactly_as_show_member_does(
     assert page == [members.show_member(ix, view.asn) for view in page]
     everyone, _ = members.member_page(ix, members.MemberFilter(), limit=10, offset=0)
     assert everyone == members.show_members(ix)
+    # Through the pages' cache (the portal's member pages), the same view, suspended
+    # members included, and the same refusal for a network that is not a member.
+    cache = members.MemberPages()
+    assert [members.show_member(ix, view.asn, cache=cache) for view in everyone] == everyone
+    with pytest.raises(NotFound) as direct:
+        members.show_member(ix, 64999)
+    with pytest.raises(NotFound) as cached:
+        members.show_member(ix, 64999, cache=cache)
+    assert str(cached.value) == str(direct.value)
+    members.update_member(ix, 9541, {"url": "https://peering.as9541.example.net"}, actor="test")
+    assert members.show_member(ix, 9541, cache=cache) == members.show_member(ix, 9541)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.deps import Db, Principal, Routes, Settings, User, own_asn
+from api.deps import Db, MemberPages, Principal, Routes, Settings, User, own_asn
 from api.pages.render import Look, Viewer, page
 from api.routers.members import Asn
 from api.schemas.members import MEMBER_EDITABLE
@@ -27,6 +27,7 @@ from ixp import macreview, members
 from ixp.errors import NotFound, SourceUnavailable, ValidationError
 from ixp.exchange import get_exchange
 from ixp.macreview import MacProposalView
+from ixp.members import MemberPages as MemberPagesCache
 from ixp.members import MemberView
 from ixp.models import Exchange
 from ixp.monitor import routes, sessions
@@ -59,11 +60,13 @@ class Shown:
     exchange: Exchange
 
 
-def shown_member(db: Session, user: Principal, asn: int) -> Shown:
-    """Member ``asn`` if the caller may see it; NotFound otherwise, the same either way."""
+def shown_member(db: Session, user: Principal, asn: int, pages: MemberPagesCache) -> Shown:
+    """Member ``asn`` if the caller may see it; NotFound otherwise, the same either way.
+    Read through the worker's member pages: a NOC reloading its page between two changes
+    to the members costs one query for the member instead of six."""
     number = own_asn(user, asn)
     exchange = get_exchange(db)
-    return Shown(members.show_member(db, number, exchange), exchange)
+    return Shown(members.show_member(db, number, exchange, cache=pages), exchange)
 
 
 def member_page(
@@ -108,9 +111,11 @@ def _lines(member: MemberView, rows: list[SessionRow]) -> list[SessionLine]:
 
 
 @router.get("", response_class=HTMLResponse)
-def network(request: Request, asn: Asn, user: User, viewer: Look, db: Db) -> HTMLResponse:
+def network(
+    request: Request, asn: Asn, user: User, pages: MemberPages, viewer: Look, db: Db
+) -> HTMLResponse:
     """The member's sessions on every route server, as the monitor last saw them."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     rows = sessions.session_rows(db, asn=shown.member.asn)
     seen = {row.route_server for row in rows}
     unseen = [rs.name for rs in shown.member.route_servers if rs.name not in seen]
@@ -148,6 +153,7 @@ def _live_routes(
     db: Session,
     user: Principal,
     asn: int,
+    pages: MemberPagesCache,
     settings: Settings,
     reader: RouteReader,
     *,
@@ -156,7 +162,7 @@ def _live_routes(
     """Member ``asn``'s routes, if the caller may see it. Runs on the threads kept for
     waits on BIRD (``api.threads``), as the API's routes do. Where a route server's control
     socket is, is for operators: members read that a route server cannot be reached."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     try:
         rows = routes.member_routes(
             shown.exchange.route_servers,
@@ -179,10 +185,16 @@ def _reading(filtered: bool) -> Callable[..., Awaitable[LiveRoutes]]:
     kept for BIRD: the page is rendered only once they are read."""
 
     async def read(
-        request: Request, asn: Asn, user: User, db: Db, settings: Settings, reader: Routes
+        request: Request,
+        asn: Asn,
+        user: User,
+        pages: MemberPages,
+        db: Db,
+        settings: Settings,
+        reader: Routes,
     ) -> LiveRoutes:
         read_them = partial(_live_routes, filtered=filtered)
-        return await waiting_on_bird(request, read_them, db, user, asn, settings, reader)
+        return await waiting_on_bird(request, read_them, db, user, asn, pages, settings, reader)
 
     return read
 
@@ -253,12 +265,13 @@ def router_config(
     request: Request,
     asn: Asn,
     user: User,
+    pages: MemberPages,
     viewer: Look,
     db: Db,
     platform: Annotated[str, Query(max_length=32)] = PLATFORMS[0],
 ) -> HTMLResponse:
     """The member's side of its sessions with the route servers, for its router's platform."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     error = None
     text = ""
     try:
@@ -315,12 +328,13 @@ def contacts(
     request: Request,
     asn: Asn,
     user: User,
+    pages: MemberPages,
     viewer: Look,
     db: Db,
     saved: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     """The member's contacts, in a form its users may change."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     values = {name: getattr(shown.member, name) or "" for name, _, _ in CONTACTS}
     return _contacts_form(request, viewer, shown, values=values, errors={}, saved=saved)
 
@@ -330,6 +344,7 @@ def change_contacts(
     request: Request,
     asn: Asn,
     user: User,
+    pages: MemberPages,
     viewer: Look,
     db: Db,
     noc_email: Annotated[str, Form(max_length=1000)] = "",
@@ -339,7 +354,7 @@ def change_contacts(
 ) -> Response:
     """Change the contacts with the rules of ``PATCH /api/v1/members/{asn}``: all or none,
     every bad field named. An empty field clears that contact."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     values = {"noc_email": noc_email, "noc_phone": noc_phone}
     values |= {"peering_email": peering_email, "url": url}
     changes = {name: value.strip() or None for name, value in values.items()}
@@ -360,9 +375,11 @@ def _open_proposal(db: Session, asn: int) -> MacProposalView | None:
 
 
 @router.get("/macs", response_class=HTMLResponse)
-def macs(request: Request, asn: Asn, user: User, viewer: Look, db: Db) -> HTMLResponse:
+def macs(
+    request: Request, asn: Asn, user: User, pages: MemberPages, viewer: Look, db: Db
+) -> HTMLResponse:
     """The member's router MACs on the peering LAN, and its change waiting for review."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     proposal = _open_proposal(db, shown.member.asn)
     return member_page(
         request,
@@ -386,13 +403,14 @@ def propose_macs(
     request: Request,
     asn: Asn,
     user: User,
+    pages: MemberPages,
     viewer: Look,
     db: Db,
     given: Annotated[str, Form(alias="macs", max_length=MAX_MACS * 40)] = "",
 ) -> Response:
     """Propose the member's whole new MAC list for an operator's review; every bad MAC is
     named and nothing is stored until the list is clean."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     listed = given.replace(",", " ").split()
     try:
         macreview.propose(db, shown.member.asn, listed, actor=user.username)

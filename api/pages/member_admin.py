@@ -14,12 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.deps import Db, Operator, Principal, User
+from api.deps import Db, MemberPages, Operator, Principal, User
 from api.pages.member import member_page, shown_member
 from api.pages.render import Look, Viewer
 from api.routers.members import Asn
 from ixp import auditlog, members
 from ixp.irr import service as irr
+from ixp.members import MemberPages as MemberPagesCache
 from ixp.rpki import coverage
 from ixp.rpki import service as rpki
 
@@ -43,9 +44,11 @@ _ACTIONS = {
 
 
 @router.get("/registry", response_class=HTMLResponse)
-def registry(request: Request, asn: Asn, user: User, viewer: Look, db: Db) -> HTMLResponse:
+def registry(
+    request: Request, asn: Asn, user: User, pages: MemberPages, viewer: Look, db: Db
+) -> HTMLResponse:
     """The registry data the member's filter is built from, and any newer data held."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     member = members.get_member(db, shown.member.asn, shown.exchange)
     return member_page(
         request,
@@ -65,9 +68,11 @@ def approve_registry(asn: Asn, operator: Operator, db: Db) -> Response:
 
 
 @router.get("/rpki", response_class=HTMLResponse)
-def member_rpki(request: Request, asn: Asn, user: User, viewer: Look, db: Db) -> HTMLResponse:
+def member_rpki(
+    request: Request, asn: Asn, user: User, pages: MemberPages, viewer: Look, db: Db
+) -> HTMLResponse:
     """Each registered prefix checked against the ROAs, and the ROAs of the member's ASN."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     detail = irr.irr_detail(db, members.get_member(db, shown.member.asn, shown.exchange))
     entries = [*detail.v4, *detail.v6]
     return member_page(
@@ -84,9 +89,11 @@ def member_rpki(request: Request, asn: Asn, user: User, viewer: Look, db: Db) ->
 
 
 @router.get("/history", response_class=HTMLResponse)
-def history(request: Request, asn: Asn, operator: Operator, viewer: Look, db: Db) -> HTMLResponse:
+def history(
+    request: Request, asn: Asn, operator: Operator, pages: MemberPages, viewer: Look, db: Db
+) -> HTMLResponse:
     """What was done to the member, by whom and when (the audit log), newest first."""
-    shown = shown_member(db, operator, asn)
+    shown = shown_member(db, operator, asn, pages)
     return member_page(
         request,
         "member/history.html",
@@ -98,9 +105,15 @@ def history(request: Request, asn: Asn, operator: Operator, viewer: Look, db: Db
 
 
 def _confirm(
-    request: Request, viewer: Viewer, db: Session, operator: Principal, asn: int, action: str
+    request: Request,
+    viewer: Viewer,
+    db: Session,
+    operator: Principal,
+    asn: int,
+    pages: MemberPagesCache,
+    action: str,
 ) -> HTMLResponse:
-    shown = shown_member(db, operator, asn)
+    shown = shown_member(db, operator, asn, pages)
     button, words = _ACTIONS[action]
     return member_page(
         request,
@@ -116,10 +129,10 @@ def _confirm(
 
 @router.get("/suspend", response_class=HTMLResponse)
 def confirm_suspend(
-    request: Request, asn: Asn, operator: Operator, viewer: Look, db: Db
+    request: Request, asn: Asn, operator: Operator, pages: MemberPages, viewer: Look, db: Db
 ) -> HTMLResponse:
     """What suspending does, and the button that does it."""
-    return _confirm(request, viewer, db, operator, asn, "suspend")
+    return _confirm(request, viewer, db, operator, asn, pages, "suspend")
 
 
 @router.post("/suspend")
@@ -131,10 +144,10 @@ def suspend(asn: Asn, operator: Operator, db: Db) -> Response:
 
 @router.get("/remove", response_class=HTMLResponse)
 def confirm_remove(
-    request: Request, asn: Asn, operator: Operator, viewer: Look, db: Db
+    request: Request, asn: Asn, operator: Operator, pages: MemberPages, viewer: Look, db: Db
 ) -> HTMLResponse:
     """What removing does, and the button that does it."""
-    return _confirm(request, viewer, db, operator, asn, "remove")
+    return _confirm(request, viewer, db, operator, asn, pages, "remove")
 
 
 @router.post("/remove")

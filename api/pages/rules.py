@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.deps import Db, User
+from api.deps import Db, MemberPages, User
 from api.pages.member import Shown, field_errors, member_page, shown_member
 from api.pages.render import Look, Viewer
 from api.routers.members import Asn
@@ -98,12 +98,13 @@ def rules(
     request: Request,
     asn: Asn,
     user: User,
+    pages: MemberPages,
     viewer: Look,
     db: Db,
     done: Annotated[str | None, Query(max_length=16, pattern="^(saved|removed)$")] = None,
 ) -> HTMLResponse:
     """The member's rules, and the form to add one."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     return _rules_page(request, db, viewer, shown, done=done)
 
 
@@ -112,13 +113,14 @@ def preview_rule(
     request: Request,
     asn: Asn,
     user: User,
+    pages: MemberPages,
     viewer: Look,
     db: Db,
     sent: Sent,
 ) -> HTMLResponse:
     """What the rule would change at the next build, with the button that saves it; nothing
     is stored yet."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     try:
         preview = rsrules.preview_add(db, shown.member.asn, sent.given)
     except ValidationError as exc:
@@ -132,12 +134,13 @@ def save_rule(
     request: Request,
     asn: Asn,
     user: User,
+    pages: MemberPages,
     viewer: Look,
     db: Db,
     sent: Sent,
 ) -> Response:
     """Store the rule (checked again: the member's rules may have changed since the preview)."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     try:
         rsrules.add_rule(db, shown.member.asn, sent.given, actor=user.username)
     except ValidationError as exc:
@@ -150,10 +153,11 @@ def save_rule(
 def remove_rule(
     asn: Asn,
     user: User,
+    pages: MemberPages,
     db: Db,
     rule: Annotated[int, Form(ge=1, le=2**31 - 1)],
 ) -> Response:
     """Remove one of the member's rules (another member's rule is a 404, as none)."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     rsrules.remove_rule(db, shown.member.asn, rule, actor=user.username)
     return RedirectResponse(f"/members/{shown.member.asn}/rules?done=removed", status_code=303)

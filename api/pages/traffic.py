@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.deps import Db, Operator, Settings, User
+from api.deps import Db, MemberPages, Operator, Settings, User
 from api.pages.member import Shown, field_errors, member_page, shown_member
 from api.pages.operator import Text
 from api.pages.render import Look, Viewer, page
@@ -358,12 +358,12 @@ def _member_page(
 
 @router.get("/members/{asn}/traffic", response_class=HTMLResponse)
 def member_traffic(
-    request: Request, asn: Asn, user: User, viewer: Look, db: Db, settings: Settings,
-    asked: AskedPeriod,
+    request: Request, asn: Asn, user: User, pages: MemberPages, viewer: Look, db: Db,
+    settings: Settings, asked: AskedPeriod,
 ) -> HTMLResponse:  # fmt: skip
     """One member's traffic per day, its local share per month when its figure is known,
     and its peers by traffic (its own pairs only)."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     form = FigureForm()
     return _member_page(request, viewer, db, settings, shown, asked, form, asked.status)
 
@@ -373,6 +373,7 @@ def enter_figure(
     request: Request,
     asn: Asn,
     user: User,
+    pages: MemberPages,
     viewer: Look,
     db: Db,
     settings: Settings,
@@ -382,7 +383,7 @@ def enter_figure(
 ) -> Response:
     """Enter (or replace) a month's figure with the API's rules
     (``PUT /api/v1/members/{asn}/traffic/international/{month}``); every bad field named."""
-    shown = shown_member(db, user, asn)
+    shown = shown_member(db, user, asn, pages)
     problems = Problems()
     problems.check(international.check_month, month)
     size = problems.check(_gigabytes, gigabytes)
