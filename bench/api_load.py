@@ -85,6 +85,7 @@ from ixp.lab.layout import LabLayout, RouteServerNode
 from ixp.members import MemberInput, add_member, show_members
 from ixp.models import Member
 from ixp.monitor.sessions import record_samples, samples_from
+from ixp.rs.codes import REJECT_NAMESPACE, RejectCode
 from ixp.rs.context import protocol_name
 from ixp.settings import Settings
 
@@ -171,11 +172,17 @@ def _session_ports(members: Sequence[Announcer]) -> dict[tuple[int, int], int]:
     return {key: FIRST_PORT + index for index, key in enumerate(keys)}
 
 
+# The members' routes rs1 filters: one in FILTERED_EVERY carries this large community.
+FILTERED_MARK = "(64496, 100, 1)"
+FILTERED_EVERY = 120
+
+
 def routers_config(members: Sequence[Announcer]) -> str:
     """The members' routers as one BIRD: per member a static table and its BGP sessions.
 
     Three routes in five go through one of the member's customers (AS path
-    ``member customer``), one in three carries a large community of the member.
+    ``member customer``), one in three carries a large community of the member;
+    one in 120 carries ``FILTERED_MARK``, which rs1 filters.
     """
     ports = _session_ports(members)
     first = members[0]
@@ -199,6 +206,8 @@ def routers_config(members: Sequence[Announcer]) -> str:
                     actions.append(f"bgp_path.prepend({m.customers[n % len(m.customers)]});")
                 if n % 3 == 0:
                     actions.append(f"bgp_large_community.add(({m.asn}, 100, {1 + n % 40}));")
+                if n % FILTERED_EVERY == FILTERED_EVERY - 1:
+                    actions.append(f"bgp_large_community.add({FILTERED_MARK});")
                 block = f" {{ {' '.join(actions)} }}" if actions else ""
                 lines.append(f"  route {prefix} blackhole{block};")
             next_index[family] += count
@@ -217,16 +226,27 @@ def routers_config(members: Sequence[Announcer]) -> str:
 def route_server_config(members: Sequence[Announcer]) -> str:
     """rs1: a passive session per member and family, named as ``ixp rs build`` names them.
 
-    Every route is accepted and tagged with an informational large community,
-    and nothing is exported: the benchmark is about reading the route server,
-    not about its policy (``bench/rs_build.py`` measures that).
+    Every route is tagged with an informational large community and accepted,
+    but those marked ``FILTERED_MARK`` (one in 120, so members with fewer routes
+    have none, as at a real exchange most members have none): they are rejected
+    with a reject reason and kept (``import keep filtered``), for the
+    filtered-routes pages. Nothing is exported: the benchmark is about reading the
+    route server, not about its policy (``bench/rs_build.py`` measures that).
     """
     _name, rs4, rs6 = ROUTE_SERVERS[0]
     ports = _session_ports(members)
     lines = [
         f"router id {rs4};",
         "protocol device {}",
-        f"filter bench_import {{ bgp_large_community.add(({RS_ASN}, 1000, 1)); accept; }}",
+        "filter bench_import {",
+        f"  bgp_large_community.add(({RS_ASN}, 1000, 1));",
+        f"  if bgp_large_community ~ [{FILTERED_MARK}] then {{",
+        f"    bgp_large_community.add(({RS_ASN}, {REJECT_NAMESPACE}, "
+        f"{RejectCode.PREFIX_NOT_IN_AS_SET.value}));",
+        "    reject;",
+        "  }",
+        "  accept;",
+        "}",
     ]
     for m in members:
         for family, address, local in ((4, m.ipv4, rs4), (6, m.ipv6, rs6)):
@@ -239,7 +259,8 @@ def route_server_config(members: Sequence[Announcer]) -> str:
                 f"  neighbor {address} as {m.asn};",
                 "  passive on;",
                 "  rs client;",
-                f"  ipv{family} {{ import filter bench_import; export none; }};",
+                f"  ipv{family} {{ import keep filtered; import filter bench_import; "
+                "export none; };",
                 "}",
             ]
     return "\n".join(lines) + "\n"
@@ -249,10 +270,10 @@ def route_server_config(members: Sequence[Announcer]) -> str:
 
 
 def _imported(bird: BirdDaemon) -> tuple[int, int]:
-    """(routes imported over all sessions, sessions established) on a route server."""
+    """(routes taken in, imported or filtered, over all sessions; sessions established)."""
     with bird.client(timeout=120.0) as client:
         protocols = [p for p in client.protocols() if p.proto == "BGP"]
-    routes = sum(c.imported for p in protocols for c in p.channels.values())
+    routes = sum(p.imported + p.filtered for p in protocols)
     return routes, sum(1 for p in protocols if p.established)
 
 
