@@ -11,26 +11,61 @@ socket (startup: loading the ROA tables, opening the protocols) and when its
 route counts and CPU have stopped moving for ``settle`` seconds. Wall time is
 reported too, but it depends on ExaBGP's reconnect back-off and on how fast
 the speakers read, so CPU is the figure to compare.
+
+Run as a script, it is the route-server convergence benchmark of issue 14: the
+synthetic exchange of ``bench/synthetic_exchange.py`` (members with their
+registered route objects, ROAs), rs1's generated configuration for all of its
+members, and the live members announcing every route object registered for
+their AS-SET (``--routes-per-member`` caps it), played by one small BIRD each
+(``bench/speakers.py``, the default) or by ExaBGP (``--speakers exabgp``, the
+lab's own speakers as in ``bench/rs_build.py``). Each variant changes one thing
+of the generated configuration (see :data:`VARIANTS`); each run prints one line
+(load average at its start, route-server CPU at start-up and on routes, peak
+memory, wall time, routes accepted and filtered, import filter runs, session
+flaps), and the end prints medians per variant. ``--perf DIR`` records each
+run's route-server BIRD with ``perf record -g``. Prints, never asserts; root is
+needed (namespaces).
+
+Run: ``.venv/bin/python bench/bird_convergence.py --members 100 [--variants bare,generated]``.
 """
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import re
 import resource
+import signal
 import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
+import rs_build
+from speakers import Member, start_speakers
+from synthetic_exchange import LAN4, LAN6, ROUTE_SERVERS, RS_ASN, SyntheticExchange, generate
+
+from ixp.bird import ProtocolStatus
+from ixp.exchange import get_route_server
+from ixp.irr.service import approve, sync
+from ixp.irr.types import SyncOutcome
+from ixp.lab import netns
 from ixp.lab.bird import BirdDaemon
 from ixp.lab.lab import Lab
+from ixp.lab.layout import LabLayout, RouteServerNode
 from ixp.lab.netns import LabError, run, wait_until
+from ixp.members import get_member
+from ixp.rpki.service import load_file
+from ixp.rs.build import build
+from ixp.rs.context import build_context
 from ixp.rs.types import RsContext
+from ixp.settings import Settings
 
-_COUNT = re.compile(r"(\d+) of (\d+) routes for (\d+) networks in table (\S+)")
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -47,6 +82,15 @@ class Convergence:
     established: int
     max_rss_mb: float
     idle_rate: float
+    flaps: int = 0
+    """Established sessions that went down (or came back between two polls) during the run."""
+    import_runs: int = 0
+    """Routes the import filters decided on (BIRD's import updates accepted + filtered): more
+    than the routes offered means routes were taken in again (a flap, a refeed)."""
+    load: float = 0.0
+    """One-minute load average when the run started."""
+    settled: bool = True
+    """False when the run hit its timeout: the figures are what it had reached by then."""
 
     @property
     def route_cpu(self) -> float:
@@ -199,24 +243,28 @@ def without_roas(config: str) -> str:
     return _ROA_ROUTE.sub("", config)
 
 
-def _route_counts(bird: BirdDaemon) -> tuple[int, int]:
-    """(routes, filtered routes) in master4 + master6."""
-    routes = filtered = 0
-    for table in ("master4", "master6"):
-        for kind in ("", "filtered "):
-            answer = bird.birdc(f"show route {kind}count table {table}", timeout=120.0)
-            match = _COUNT.search(answer)
-            if match:
-                if kind:
-                    filtered += int(match.group(1))
-                else:
-                    routes += int(match.group(1))
-    return routes, filtered
+def _removed(pattern: str, config: str, what: str) -> str:
+    """``config`` without every line matching ``pattern``; an error if there is none, so a
+    variant never silently measures the unchanged configuration."""
+    changed, count = re.subn(pattern, "", config, flags=re.MULTILINE)
+    if count == 0:
+        raise ValueError(f"the configuration has no {what} to remove")
+    return changed
 
 
-def _established(bird: BirdDaemon) -> int:
-    answer = bird.birdc("show protocols", timeout=120.0)
-    return sum(1 for line in answer.splitlines() if " BGP " in line and "Established" in line)
+def without_secondary(config: str) -> str:
+    """The member channels without ``secondary``: each member is offered only the best route."""
+    return _removed(r"^\t+secondary;\n", config, "secondary")
+
+
+def without_keep_filtered(config: str) -> str:
+    """The member channels without ``import keep filtered``: filtered routes are dropped."""
+    return _removed(r"^\t+import keep filtered on;\n", config, "import keep filtered")
+
+
+def without_limits(config: str) -> str:
+    """The member channels without their ``import limit`` (max-prefix) and ``receive limit``."""
+    return _removed(r"^\t+(import|receive) limit [^;]*;\n", config, "import or receive limit")
 
 
 def _ready(bird: BirdDaemon) -> bool:
@@ -235,6 +283,119 @@ def _start(bird: BirdDaemon, timeout: float = 120.0) -> None:
     wait_until(lambda: _ready(bird), timeout=timeout, what=f"BIRD on {bird.socket}")
 
 
+_STATE_CHANGE = re.compile(r" (\S+): State changed to (\w+)$")
+
+
+def with_state_log(config: str, log: Path) -> str:
+    """``config`` logging every protocol state change to ``log`` (how flaps are counted).
+
+    A flap is a session leaving the up state (BIRD's ``stop``): its routes are
+    withdrawn from every other member and, once it is back, taken in and sent
+    out again. Polling cannot see it reliably: a session can go and come back
+    between two polls, and the ``since`` BIRD shows moves by as much as BIRD
+    was busy. Logging the state changes costs a line per change.
+    """
+    return f'log "{log}" all;\ndebug protocols {{ states }};\n{config}'
+
+
+@dataclass
+class SessionWatch:
+    """The member sessions of one route server, polled once a second.
+
+    Each poll reads the new lines of BIRD's log for flaps (see
+    :func:`with_state_log`) and ``show protocols`` (a line per protocol) for the
+    sessions established; every ``detail_every`` polls it also reads the
+    channels' counters (``show protocols all``): routes accepted and filtered,
+    and how often the import filters decided. Neither walks BIRD's tables, where
+    ``show route count`` walks them all; the details of 2,000 protocols are
+    still more than this process should parse every second while it shares two
+    cores with the route server.
+    """
+
+    log: Path
+    sessions: set[str] | None
+    """Protocols to watch; None: every BGP protocol."""
+    detail_every: int = 5
+    flaps: int = 0
+    accepted: int = 0
+    filtered: int = 0
+    import_runs: int = 0
+    established: int = 0
+    events: list[str] = field(default_factory=list)
+    """Each flap as BIRD logged it."""
+    _polls: int = 0
+    _read: int = 0
+    _decided: dict[str, int] = field(default_factory=dict)
+    _earlier: dict[str, int] = field(default_factory=dict)
+
+    def _watched(self, protocols: list[ProtocolStatus]) -> list[ProtocolStatus]:
+        return [
+            p
+            for p in protocols
+            if p.proto == "BGP" and (self.sessions is None or p.name in self.sessions)
+        ]
+
+    def poll(self, bird: BirdDaemon) -> None:
+        """Read the sessions once and count what changed since the last poll."""
+        with bird.client(timeout=120.0) as client:
+            rows = self._watched(client.protocol_rows())
+            details = None
+            if self._polls % self.detail_every == 0:
+                details = self._watched(client.protocols())
+        self._polls += 1
+        self.established = sum(p.info.startswith("Established") for p in rows)
+        self._read_log()
+        if details is not None:
+            self._count(details)
+
+    def _read_log(self) -> None:
+        with self.log.open("rb") as log:
+            log.seek(self._read)
+            text = log.read()
+        complete = text.rfind(b"\n") + 1
+        self._read += complete
+        for line in text[:complete].decode("utf-8", "replace").splitlines():
+            change = _STATE_CHANGE.search(line)
+            if change is None or change.group(2) != "stop":
+                continue
+            if self.sessions is None or change.group(1) in self.sessions:
+                self.flaps += 1
+                self.events.append(line)
+
+    def _count(self, protocols: list[ProtocolStatus]) -> None:
+        accepted = filtered = runs = 0
+        for p in protocols:
+            accepted += p.imported
+            filtered += p.filtered
+            decided = 0
+            for channel in p.channels.values():
+                updates = channel.route_changes.get("import_updates", {})
+                decided += updates.get("accepted", 0) + updates.get("filtered", 0)
+            # BIRD zeroes a channel's counters when it restarts: keep what came before.
+            if decided < self._decided.get(p.name, 0):
+                self._earlier[p.name] = self._earlier.get(p.name, 0) + self._decided[p.name]
+            self._decided[p.name] = decided
+            runs += decided + self._earlier.get(p.name, 0)
+        self.accepted, self.filtered, self.import_runs = accepted, filtered, runs
+
+
+class PerfRecord:
+    """``perf record -g`` of one process until :meth:`stop` (where the CPU goes)."""
+
+    def __init__(self, pid: int, output: Path) -> None:
+        self.output = output
+        self.process = subprocess.Popen(
+            ["perf", "record", "-g", "-F", "499", "-p", str(pid), "-o", str(output)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def stop(self) -> None:
+        """End the recording and wait until perf has written its file."""
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=120)
+
+
 def measure(
     lab: Lab,
     rs_name: str,
@@ -244,53 +405,79 @@ def measure(
     *,
     settle: float = 10.0,
     timeout: float = 600.0,
+    offered: int | None = None,
+    sessions: set[str] | None = None,
+    perf: Path | None = None,
 ) -> Convergence:
     """Start BIRD on ``config`` and wait until it holds still with every session up.
 
     The daemon's CPU time starts after the configuration was parsed (see
     :func:`parse_cpu`). ``settle`` is also the window the idle rate is
     measured over: CPU time comes in 10 ms ticks, so 10 s gives it to
-    0.001 CPU-s/s.
+    0.001 CPU-s/s. With ``offered`` (routes the members send), a count that
+    holds still short of it must hold still three times as long: a route server
+    that blocked a session or waits for one to come back is not converged. At
+    ``timeout`` the figures reached so far come back, marked not settled.
+    ``sessions`` are the protocols that count (default: every BGP protocol);
+    ``perf`` records BIRD with ``perf record -g`` into that file.
     """
+    load = os.getloadavg()[0]
     bird = lab.bird(rs_name)
     bird.stop()
-    bird.config.write_text(config, encoding="utf-8")
+    log = bird.config.with_suffix(".log")
+    log.write_bytes(b"")
+    bird.config.write_text(with_state_log(config, log), encoding="utf-8")
     started = time.monotonic()
     _start(bird)
     pid = bird.pid()
     if pid is None:
         raise RuntimeError(f"BIRD of {rs_name} has no pid file")
     startup = cpu_seconds(pid)
+    recording = PerfRecord(pid, perf) if perf is not None else None
+    watch = SessionWatch(log, sessions)
     last: tuple[int, int] | None = None
     quiet_since = time.monotonic()
     quiet_cpu = startup
     deadline = started + timeout
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
-        counts = _route_counts(bird)
-        cpu = cpu_seconds(pid)
+    settled = False
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            watch.poll(bird)
+            counts = (watch.accepted, watch.filtered)
+            cpu = cpu_seconds(pid)
+            now = time.monotonic()
+            if counts != last or cpu - quiet_cpu > 0.02 * settle or sum(counts) == 0:
+                last, quiet_since, quiet_cpu = counts, now, cpu
+                continue
+            short = offered is not None and sum(counts) < offered
+            if now - quiet_since < settle * (3 if short else 1):
+                continue
+            if watch.established >= expected_sessions:
+                settled = True
+                break
+            quiet_since, quiet_cpu = now, cpu
         now = time.monotonic()
-        if counts != last or cpu - quiet_cpu > 0.02 * settle or counts[0] + counts[1] == 0:
-            last, quiet_since, quiet_cpu = counts, now, cpu
-            continue
-        if now - quiet_since < settle:
-            continue
-        idle_rate = (cpu - quiet_cpu) / (now - quiet_since)
-        established = _established(bird)
-        if established >= expected_sessions:
-            return Convergence(
-                variant=variant,
-                startup_cpu=startup,
-                total_cpu=quiet_cpu,
-                wall=quiet_since - started,
-                routes=counts[0],
-                filtered=counts[1],
-                established=established,
-                max_rss_mb=rss_mb(pid),
-                idle_rate=idle_rate,
-            )
-        quiet_since, quiet_cpu = now, cpu
-    raise TimeoutError(f"BIRD on {variant} did not settle in {timeout:g} s (counts {last})")
+        cpu = cpu_seconds(pid)
+        idle_rate = (cpu - quiet_cpu) / max(now - quiet_since, 1e-9) if settled else 0.0
+    finally:
+        if recording is not None:
+            recording.stop()
+    return Convergence(
+        variant=variant,
+        startup_cpu=startup,
+        total_cpu=quiet_cpu if settled else cpu,
+        wall=(quiet_since if settled else now) - started,
+        routes=watch.accepted,
+        filtered=watch.filtered,
+        established=watch.established,
+        max_rss_mb=rss_mb(pid),
+        idle_rate=idle_rate,
+        flaps=watch.flaps,
+        import_runs=watch.import_runs,
+        load=load,
+        settled=settled,
+    )
 
 
 def summarize(runs: Sequence[Convergence]) -> dict[str, float]:
@@ -305,3 +492,279 @@ def summarize(runs: Sequence[Convergence]) -> dict[str, float]:
         "max_rss_mb": median(r.max_rss_mb for r in runs),
         "idle_rate": median(r.idle_rate for r in runs),
     }
+
+
+# -- the benchmark (run as a script) --------------------------------------------------------------
+
+Transform = Callable[[str, RsContext], str]
+
+VARIANTS: dict[str, Transform] = {
+    "bare": lambda _generated, context: baseline_config(context),
+    "generated": lambda generated, _context: generated,
+    "filters -> all": lambda generated, _context: without_filters(generated),
+    "no secondary": lambda generated, _context: without_secondary(generated),
+    "no keep filtered": lambda generated, _context: without_keep_filtered(generated),
+    "no limits": lambda generated, _context: without_limits(generated),
+    "empty ROA tables": lambda generated, _context: without_roas(generated),
+    "export filter only": lambda generated, _context: without_import_filters(generated),
+    "import filter only": lambda generated, _context: without_export_filters(generated),
+}
+"""What each run starts the route server on: the same sessions, one thing changed at a time."""
+
+EXTRA_VARIANTS: dict[str, Transform] = {
+    "per-member tables + pipes": lambda generated, _context: generated,
+}
+"""Variants run only when named; the pipes are added after the sessions are marked."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The exchange set up for the benchmark: its data, settings, rs1's configuration."""
+
+    exchange: SyntheticExchange
+    settings: Settings
+    generated: str
+    context: RsContext
+
+
+def prepare(base: Path, members: int, objects: int, seed: int) -> Prepared:
+    """The synthetic exchange in ``base``: populated, synced (held AS-SETs approved, as an
+    operator would), ROAs loaded and rs1 built. A second run on the same ``base`` only
+    regenerates the exchange in memory (deterministic for its seed) and rebuilds."""
+    settings = Settings(home=base / "home", database_url=f"sqlite:///{base / 'ixp.sqlite3'}")
+    exchange = generate(base, members=members, objects=objects, seed=seed)
+    marker = base / "prepared"
+    expected = f"{members} members, {objects} objects, seed {seed}\n"
+    if marker.exists() and marker.read_text() != expected:
+        raise SystemExit(f"{base} holds another exchange ({marker.read_text().strip()})")
+    if not marker.exists():
+        rs_build.populate(settings, exchange)
+        with rs_build.database(settings) as session:
+            synced = sync(session, settings, rpsl_files=[exchange.dump])
+            for result in synced.results:
+                if result.outcome is SyncOutcome.held:
+                    approve(session, get_member(session, result.asn), actor=rs_build.ACTOR)
+            load_file(session, exchange.roas, settings=settings, actor=rs_build.ACTOR)
+        marker.write_text(expected)
+    with rs_build.database(settings) as session:
+        built = build(session, settings, base / "build", rs_name="rs1")
+        context = build_context(session, get_route_server(session, "rs1"), settings).context
+    generated = Path(built.route_servers[0].path).read_text(encoding="utf-8")
+    return Prepared(exchange, settings, generated, context)
+
+
+def bird_members(
+    exchange: SyntheticExchange, count: int, pick: str, cap: int | None, scale: float
+) -> list[Member]:
+    """``count`` members, each announcing the route objects registered for its AS-SET.
+
+    ``pick`` is ``largest`` (most routes first, as a route server's heaviest
+    sessions) or ``spread`` (every ``k``-th member: the exchange's mix, mostly
+    small networks). Each announces the first ``scale`` share of its registered
+    prefixes per family, at most ``cap``.
+    """
+    registered = {
+        m.asn: {f: exchange.announcements(m, f) for f in (4, 6) if f == 4 or m.ipv6}
+        for m in exchange.members
+    }
+    if pick == "largest":
+        sizes = {asn: sum(len(r) for r in fam.values()) for asn, fam in registered.items()}
+        chosen = sorted(exchange.members, key=lambda m: (-sizes[m.asn], m.asn))[:count]
+    else:
+        chosen = exchange.members[:: max(1, len(exchange.members) // count)][:count]
+    return [
+        Member(
+            m.asn,
+            m.ipv4,
+            m.ipv6,
+            {
+                family: routes[: min(cap or len(routes), math.ceil(len(routes) * scale))]
+                for family, routes in registered[m.asn].items()
+            },
+        )
+        for m in sorted(chosen, key=lambda m: m.asn)
+    ]
+
+
+def describe_run(members: int, offered: int, run: Convergence) -> str:
+    """One run as one line."""
+    return (
+        f"{members} members, {offered} routes | {run.variant:<20} | load {run.load:4.2f} | "
+        f"start-up {run.startup_cpu:6.2f} CPU-s | on routes {run.route_cpu:7.2f} CPU-s | "
+        f"total {run.total_cpu:7.2f} | idle {run.idle_rate:.3f}/s | peak {run.max_rss_mb:5.0f} MB"
+        f" | wall {run.wall:6.1f} s | accepted {run.routes} filtered {run.filtered} | "
+        f"import filter runs {run.import_runs} | flaps {run.flaps} | "
+        f"sessions {run.established}{'' if run.settled else ' | NOT SETTLED (timeout)'}"
+    )
+
+
+def options() -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=100, help="live members (default 100)")
+    parser.add_argument(
+        "--exchange-members",
+        type=int,
+        help="members of the exchange, all configured on rs1 (default: --members)",
+    )
+    parser.add_argument(
+        "--objects", type=int, help="registry objects (default 1,000 per exchange member)"
+    )
+    parser.add_argument(
+        "--routes-per-member", type=int, help="at most this many prefixes per member and family"
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="share of its registered prefixes each live member announces (default all)",
+    )
+    parser.add_argument(
+        "--pick",
+        choices=("largest", "spread"),
+        default="largest",
+        help="live members: most routes first, or every k-th (BIRD speakers only)",
+    )
+    parser.add_argument("--speakers", choices=("bird", "exabgp"), default="bird")
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help=f"comma-separated, run in this order each round (also: {', '.join(EXTRA_VARIANTS)})",
+    )
+    parser.add_argument("--runs", type=int, default=1, help="rounds over the variants")
+    parser.add_argument("--settle", type=float, default=10.0)
+    parser.add_argument("--timeout", type=float, default=600.0, help="per run, seconds")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--home", type=Path, help="keep the prepared exchange here and reuse it")
+    parser.add_argument("--perf", type=Path, help="perf record -g each run into this directory")
+    parser.add_argument(
+        "--bird",
+        type=Path,
+        help="the route server's BIRD binary (e.g. one built with symbols for --perf; "
+        "the speakers keep the system's)",
+    )
+    parser.add_argument("--keep", type=Path, help="copy each variant's configuration here")
+    args = parser.parse_args()
+    args.exchange_members = args.exchange_members or args.members
+    args.objects = args.objects or 1000 * args.exchange_members
+    args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = set(args.variants) - set(VARIANTS) - set(EXTRA_VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
+    return args
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> None:
+    """Prepare the exchange, start the lab and its speakers, run every variant, print."""
+    args = options()
+    reason = netns.available()
+    if reason:
+        sys.exit(f"bench/bird_convergence.py needs {reason}")
+    signal.signal(signal.SIGTERM, _terminate)
+    for what, value in rs_build.machine_notes():
+        print(f"{what}: {value}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="ixpbc-", dir="/tmp") as temp:
+        base = args.home or Path(temp)
+        base.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        prepared = prepare(base, args.exchange_members, args.objects, args.seed)
+        name, ipv4, ipv6 = ROUTE_SERVERS[0]
+        if args.speakers == "exabgp":
+            layout, families = rs_build.lab_layout(
+                prepared.exchange, args.members, args.routes_per_member or 100
+            )
+            addresses = {a for m in layout.members for a in (m.ipv4, m.ipv6) if a}
+            offered = sum(len(m.routes) for m in layout.members)
+            expected = sum(families)
+            # ExaBGP's reactor wakes every speed/100 s; 100 idle speakers waking every
+            # 10 ms (the default) saturate two cores and starve BIRD.
+            os.environ["exabgp_reactor_speed"] = "5.0"  # noqa: SIM112 (ExaBGP's spelling)
+            live: list[Member] = []
+        else:
+            live = bird_members(
+                prepared.exchange, args.members, args.pick, args.routes_per_member, args.scale
+            )
+            addresses = {a for m in live for a in (m.ipv4, m.ipv6) if a}
+            offered = sum(m.count for m in live)
+            expected = sum(len(m.routes) for m in live)
+            layout = LabLayout(
+                lan4=LAN4,
+                lan6=LAN6,
+                route_servers=(RouteServerNode(name, RS_ASN, ipv4, ipv4, ipv6),),
+                members=(),
+            )
+        context = prepared.context
+        enabled = {s.name for m in context.members for s in m.sessions if s.neighbor in addresses}
+        configs = {}
+        for variant in args.variants:
+            transform = VARIANTS.get(variant) or EXTRA_VARIANTS[variant]
+            configs[variant] = lab_sessions(transform(prepared.generated, context), enabled)
+            if variant == "per-member tables + pipes":
+                configs[variant] = with_member_tables(configs[variant])
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                slug = re.sub(r"[^a-z0-9]+", "-", variant).strip("-")
+                (args.keep / f"{slug}.conf").write_text(configs[variant], encoding="utf-8")
+        prefixes = len({p for m in live for routes in m.routes.values() for p, _ in routes})
+        print(
+            f"setup {time.perf_counter() - started:.1f} s: {len(context.members)} members on rs1, "
+            f"{len(enabled)} live sessions ({args.speakers} speakers), {offered} routes offered"
+            + (f" for {prefixes} prefixes" if live else ""),
+            flush=True,
+        )
+        parse = {v: parse_cpu(c, base) for v, c in configs.items()}
+        rs_settings = prepared.settings
+        if args.bird:
+            rs_settings = rs_settings.model_copy(update={"bird_path": str(args.bird)})
+        lab = Lab(layout, rs_settings, {name: configs[args.variants[0]]})
+        results: dict[str, list[Convergence]] = {v: [] for v in args.variants}
+        try:
+            lab.up()
+            if live:
+                start_speakers(lab, prepared.settings, live, ROUTE_SERVERS[:1])
+            for round_number in range(args.runs):
+                for variant, config in configs.items():
+                    perf = None
+                    if args.perf:
+                        args.perf.mkdir(parents=True, exist_ok=True)
+                        slug = re.sub(r"[^a-z0-9]+", "-", variant).strip("-")
+                        perf = args.perf / f"{slug}-{round_number + 1}.data"
+                    run_result = measure(
+                        lab,
+                        name,
+                        variant,
+                        config,
+                        expected,
+                        settle=args.settle,
+                        timeout=args.timeout,
+                        offered=offered,
+                        sessions=enabled,
+                        perf=perf,
+                    )
+                    results[variant].append(run_result)
+                    print("run: " + describe_run(args.members, offered, run_result), flush=True)
+        finally:
+            lab.down()
+    print(f"\nmedians ({args.runs} run(s) each; config parse with bird -p apart):")
+    for variant, runs in results.items():
+        if not runs:
+            continue
+        m = summarize(runs)
+        flaps = ", ".join(str(r.flaps) for r in runs)
+        spread = ", ".join(f"{r.route_cpu:.2f}" for r in runs)
+        print(
+            f"{args.members} members, {offered} routes | {variant:<20} | "
+            f"start-up {m['startup_cpu']:.2f} CPU-s | on routes {m['route_cpu']:.2f} CPU-s "
+            f"(runs {spread}) | parse {parse[variant]:.2f} s | peak {m['max_rss_mb']:.0f} MB | "
+            f"wall {m['wall']:.1f} s | accepted {m['routes']:.0f} filtered {m['filtered']:.0f} | "
+            f"flaps {flaps} | settled {sum(r.settled for r in runs)}/{len(runs)}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

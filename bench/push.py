@@ -37,13 +37,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import rs_build
 from bird_convergence import cpu_seconds
+from speakers import Member, start_speakers
 from sqlalchemy import select
 from synthetic_exchange import LAN4, LAN6, ROUTE_SERVERS, RS_ASN, SyntheticExchange, generate
 
@@ -59,7 +58,7 @@ from ixp.push import labssh
 from ixp.push.labssh import LabSshd, SshKeys
 from ixp.push.pipeline import PushRequest, run_push
 from ixp.push.records import PushDetail
-from ixp.push.speakers import OfferedRoute, Speaker, SpeakerSession, member_sessions, speaker_config
+from ixp.push.speakers import member_sessions
 from ixp.rpki.service import load_file
 from ixp.rs.build import build
 from ixp.settings import Settings
@@ -67,22 +66,6 @@ from ixp.settings import Settings
 EXTRA_PER_MEMBER = 5
 # Public space the synthetic registry never allocates (it starts at 11.0.0.0 and stays low).
 EXTRA_FIRST = (100 << 24) | (128 << 16)
-START_WORKERS = 4
-
-
-@dataclass(frozen=True)
-class Member:
-    """A live member: its addresses and what its speaker announces, by family."""
-
-    asn: int
-    ipv4: str
-    ipv6: str | None
-    routes: dict[int, list[tuple[str, tuple[int, ...]]]]
-
-    @property
-    def count(self) -> int:
-        """Routes it sends each route server."""
-        return sum(len(routes) for routes in self.routes.values())
 
 
 def extra_prefixes(index: int) -> list[str]:
@@ -132,49 +115,6 @@ def extra_dump(path: Path, members: Sequence[Member], changed: int) -> Path:
             )
     path.write_text("\n".join(objects), encoding="ascii")
     return path
-
-
-def speaker(member: Member) -> Speaker:
-    """The member's BIRD: one session per route-server address of its families."""
-    sessions = []
-    for family in sorted(member.routes):
-        local = member.ipv4 if family == 4 else member.ipv6
-        assert local is not None
-        routes = tuple(
-            OfferedRoute(prefix, path, False, None, (), (), True, ())
-            for prefix, path in member.routes[family]
-        )
-        for _name, rs4, rs6 in ROUTE_SERVERS:
-            sessions.append(SpeakerSession(local, rs4 if family == 4 else rs6, family, routes))
-    return Speaker(f"m{member.asn}", member.asn, tuple(sessions))
-
-
-def start_speakers(lab: Lab, settings: Settings, members: Sequence[Member]) -> None:
-    """Every member's BIRD in one namespace holding all their addresses."""
-    node = lab.add_node("members")
-    directory = lab.directory / "members"
-    directory.mkdir()
-    lines = [
-        f"addr add {address}/{prefix.rpartition('/')[2]} dev {netns.NODE_INTERFACE}{extra}"
-        for m in members
-        for address, prefix, extra in ((m.ipv4, LAN4, ""), (m.ipv6, LAN6, " nodad"))
-        if address
-    ]
-    batch = directory / "addresses.batch"
-    batch.write_text("\n".join(lines) + "\n", encoding="ascii")
-    netns.run(["ip", "-n", node.namespace, "-batch", str(batch)], timeout=300)
-
-    def start(member: Member) -> None:
-        config = directory / f"m{member.asn}.conf"
-        config.write_text(speaker_config(speaker(member), RS_ASN), encoding="ascii")
-        netns.run(
-            [settings.bird_path, "-c", str(config), "-s", str(directory / f"m{member.asn}.ctl"),
-             "-P", str(directory / f"m{member.asn}.pid")],
-            namespace=node.namespace,
-        )  # fmt: skip
-
-    with ThreadPoolExecutor(max_workers=START_WORKERS) as pool:
-        list(pool.map(start, members))
 
 
 def held(lab: Lab, rs: str) -> tuple[int, int, int]:
