@@ -74,8 +74,7 @@ V = TypeVar("V")
 
 def current(session: Session, group: str) -> int:
     """The version of ``group`` as this session's transaction sees it (0: never changed)."""
-    found = session.scalar(select(DataVersion.version).where(DataVersion.name == group))
-    return int(found or 0)
+    return current_of(session, (group,))[0]
 
 
 def current_of(session: Session, groups: Sequence[str]) -> tuple[int, ...]:
