@@ -15,9 +15,11 @@ What it builds, in a temporary ``IXP_HOME``:
    sessions. ``--routes`` (default 1,000,000, a tenth of them IPv6) are spread
    over the members in proportion to their registered customer cones, so a
    few transit members carry most of them, as at a real exchange.
-3. The monitor's data: ``show protocols all`` of rs1 read over its control
-   socket and stored by the monitor's own ``record_samples``, for rs1 and
-   (the same samples) for rs2, so every member has session rows on both.
+3. The monitor's data: ``show protocols all`` and ``show route filtered all``
+   of rs1 read over its control socket and stored by the monitor's own
+   ``record_samples`` and ``filtered.record``, for rs1 and (the same answers)
+   for rs2, so every member has session rows on both, and the members with
+   filtered routes have them kept twice.
 4. An operator with an API token.
 
 Then ``ixp serve`` (uvicorn, ``--workers`` 2) on loopback, and per endpoint:
@@ -84,6 +86,7 @@ from ixp.lab.lab import Lab
 from ixp.lab.layout import LabLayout, RouteServerNode
 from ixp.members import MemberInput, add_member, show_members
 from ixp.models import Member
+from ixp.monitor import filtered
 from ixp.monitor.sessions import record_samples, samples_from
 from ixp.rs.codes import REJECT_NAMESPACE, RejectCode
 from ixp.rs.context import protocol_name
@@ -378,10 +381,27 @@ def populate(settings: Settings, exchange: SyntheticExchange, rs1_socket: str) -
                 add_member(session, data, actor=ACTOR)
             with BirdClient(rs1_socket, timeout=120.0) as bird:
                 samples = samples_from(bird.protocols())
+                walked = time.perf_counter()
+                found = bird.routes("filtered")
+                walked = time.perf_counter() - walked
+            owners = {s.protocol: s.asn for s in samples if s.filtered and s.asn is not None}
             now = dt.datetime.now(dt.UTC)
+            kept: list[float] = []
             for name, _, _ in ROUTE_SERVERS:
-                record_samples(session, get_route_server(session, name), samples, now)
+                rs = get_route_server(session, name)
+                record_samples(session, rs, samples, now)
+                for _ in range(2):  # the first round, then one with nothing changed
+                    started = time.perf_counter()
+                    filtered.record(session, rs, found, owners, now)
+                    session.flush()
+                    kept.append(time.perf_counter() - started)
             session.commit()
+            print(
+                f"  the monitor's round: {len(found):,} filtered routes of {len(owners):,} "
+                f"sessions read from rs1 in one walk, {walked:.1f} s; kept in {kept[0]:.2f} s, "
+                f"{kept[1]:.2f} s for a round with nothing changed",
+                flush=True,
+            )
             password = secrets.token_urlsafe(24)
             accounts.add_user(
                 session, username=OPERATOR, password=password, role="operator", actor=ACTOR

@@ -2,16 +2,15 @@
 
 A member's users see only their own network; operators open any member's. Every
 handler starts from ``own_asn``, as the API does, so another member's pages are
-the same 404 as a member that does not exist. Routes are read live from the
-route servers' BIRD; when one cannot be reached the page says so (503) rather
-than showing part of the routes as if they were all.
+the same 404 as a member that does not exist. Accepted routes are read live
+from the route servers' BIRD; when one cannot be reached the page says so (503)
+rather than showing part of the routes as if they were all. Filtered routes are
+read as the monitor last read them, and the page says when.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -31,6 +30,7 @@ from ixp.members import MemberPages as MemberPagesCache
 from ixp.members import MemberView
 from ixp.models import Exchange
 from ixp.monitor import routes, sessions
+from ixp.monitor.filtered import KeptRoutes, member_filtered
 from ixp.monitor.routes import Advice, FilteredRouteRow, RouteReader, RouteRow, route_advice
 from ixp.monitor.sessions import SessionRow
 from ixp.rs.context import limits_from
@@ -39,6 +39,7 @@ from ixp.rs.snippets import PLATFORMS, member_snippet
 router = APIRouter(prefix="/members/{asn}", include_in_schema=False)
 
 ROUTES_PER_PAGE = 100
+NO_SESSION = "Your network has no BGP session on the route servers now."
 MAX_MACS = 64
 
 # The contact fields a member's users may change (the API's rule), with label and input type.
@@ -156,18 +157,16 @@ def _live_routes(
     pages: MemberPagesCache,
     settings: Settings,
     reader: RouteReader,
-    *,
-    filtered: bool,
 ) -> LiveRoutes:
-    """Member ``asn``'s routes, if the caller may see it. Runs on the threads kept for
-    waits on BIRD (``api.threads``), as the API's routes do. Where a route server's control
-    socket is, is for operators: members read that a route server cannot be reached."""
+    """Member ``asn``'s accepted routes, if the caller may see it. Runs on the threads kept
+    for waits on BIRD (``api.threads``), as the API's routes do. Where a route server's
+    control socket is, is for operators: members read that a route server cannot be
+    reached."""
     shown = shown_member(db, user, asn, pages)
     try:
         rows = routes.member_routes(
             shown.exchange.route_servers,
             shown.member.asn,
-            filtered=filtered,
             reader=reader,
             sockets=settings.bird_sockets,
         )
@@ -176,40 +175,46 @@ def _live_routes(
         trouble = f"A route server cannot be reached right now{why}. Try again in a minute."
         return LiveRoutes(shown, [], trouble, 503)
     except NotFound:
-        return LiveRoutes(shown, [], "Your network has no BGP session on the route servers now.")
+        return LiveRoutes(shown, [], NO_SESSION)
     return LiveRoutes(shown, rows)
 
 
-def _reading(filtered: bool) -> Callable[..., Awaitable[LiveRoutes]]:
-    """The dependency reading the member's filtered (or accepted) routes, on the threads
-    kept for BIRD: the page is rendered only once they are read."""
-
-    async def read(
-        request: Request,
-        asn: Asn,
-        user: User,
-        pages: MemberPages,
-        db: Db,
-        settings: Settings,
-        reader: Routes,
-    ) -> LiveRoutes:
-        read_them = partial(_live_routes, filtered=filtered)
-        return await waiting_on_bird(request, read_them, db, user, asn, pages, settings, reader)
-
-    return read
+async def _accepted(
+    request: Request,
+    asn: Asn,
+    user: User,
+    pages: MemberPages,
+    db: Db,
+    settings: Settings,
+    reader: Routes,
+) -> LiveRoutes:
+    """The member's accepted routes, read on the threads kept for BIRD: the page is
+    rendered only once they are read."""
+    return await waiting_on_bird(request, _live_routes, db, user, asn, pages, settings, reader)
 
 
-FilteredLive = Annotated[LiveRoutes, Depends(_reading(True))]
-AcceptedLive = Annotated[LiveRoutes, Depends(_reading(False))]
+AcceptedLive = Annotated[LiveRoutes, Depends(_accepted)]
 
 
 @router.get("/routes/filtered", response_class=HTMLResponse)
 def filtered_routes(
-    request: Request, viewer: Look, settings: Settings, live: FilteredLive
+    request: Request,
+    asn: Asn,
+    user: User,
+    pages: MemberPages,
+    viewer: Look,
+    db: Db,
+    settings: Settings,
 ) -> HTMLResponse:
-    """The routes the route servers filtered, each with why and what to do about it."""
+    """The routes the route servers filtered, each with why and what to do about it, as the
+    monitor last read them: BIRD finds them only by walking its whole table."""
+    shown = shown_member(db, user, asn, pages)
+    member = shown.member
+    try:
+        kept = member_filtered(db, shown.exchange.route_servers, member.asn)
+    except NotFound:
+        kept = KeptRoutes([], {})
     limits = limits_from(settings)
-    member = live.shown.member
     filtered = [
         Filtered(
             row,
@@ -220,18 +225,17 @@ def filtered_routes(
                 limits=limits,
             ),
         )
-        for row in live.rows
-        if isinstance(row, FilteredRouteRow)
+        for row in kept.rows
     ]
     return member_page(
         request,
         "member/filtered.html",
         viewer,
-        live.shown,
+        shown,
         "filtered",
-        status=live.status,
         routes=filtered,
-        trouble=live.trouble,
+        read_at=kept.read_at,
+        trouble=None if kept.read_at else NO_SESSION,
     )
 
 

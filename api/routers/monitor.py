@@ -25,6 +25,7 @@ from ixp.members import check_member
 from ixp.models import RouteServer
 from ixp.monitor import alerts, reach, routes, sessions
 from ixp.monitor.alerts import AlertRow, AlertStatus
+from ixp.monitor.filtered import member_filtered
 from ixp.monitor.reach import MemberReach, ReachFigures
 from ixp.monitor.routes import FilteredRouteRow, RouteReader, RouteRow
 from ixp.monitor.sessions import EventRow, SessionRow
@@ -117,9 +118,10 @@ async def member_routes(
     offset: Offset = 0,
 ) -> Page[FilteredRouteRow | RouteRow]:
     """The routes the member announces that the route servers accepted, or (``filtered``)
-    those they filtered, with the reject reasons decoded into words. Read from BIRD (each
-    command kept for ``web_lg_cache_seconds``), on the threads kept for waits on BIRD
-    (``api.threads``)."""
+    those they filtered, with the reject reasons decoded into words and since when. Accepted
+    routes are read from BIRD (each command kept for ``web_lg_cache_seconds``) on the
+    threads kept for waits on BIRD (``api.threads``); filtered routes as the monitor's last
+    round read them (BIRD finds them only by walking its whole table)."""
     rows = await waiting_on_bird(request, _routes_of, db, user, asn, rs, filtered, settings, reader)
     return page(rows, limit, offset)
 
@@ -136,13 +138,9 @@ def _routes_of(
     number = _member(db, user, asn)
     exchange = get_exchange(db)
     targets = [get_route_server(db, rs, exchange)] if rs is not None else exchange.route_servers
-    return routes.member_routes(
-        targets,
-        number,
-        filtered=filtered,
-        reader=reader,
-        sockets=settings.bird_sockets,
-    )
+    if filtered:
+        return list(member_filtered(db, targets, number).rows)
+    return routes.member_routes(targets, number, reader=reader, sockets=settings.bird_sockets)
 
 
 @router.get("/events", summary="Session events", responses=_SIGNED_IN)

@@ -11,6 +11,7 @@ from ixp.cli.common import JsonOption, cli_session, emit, emit_json, handles_err
 from ixp.exchange import get_exchange, get_route_server
 from ixp.lab.monitoring import lab_overrides, lab_sockets
 from ixp.monitor import alerts, reach, routes, service, sessions
+from ixp.monitor.filtered import member_filtered
 from ixp.settings import get_settings
 
 monitor_app = typer.Typer(help="BGP monitor: collector, sessions, alerts.", no_args_is_help=True)
@@ -122,7 +123,14 @@ def monitor_alerts_ack(
 @handles_errors
 def routes_command(
     asn: int = typer.Argument(..., help="The member's ASN."),
-    filtered: bool = typer.Option(False, "--filtered", help="Filtered routes with reasons."),
+    filtered: bool = typer.Option(
+        False, "--filtered", help="Filtered routes with reasons, as the monitor last read them."
+    ),
+    live: bool = typer.Option(
+        False,
+        "--live",
+        help="Filtered routes asked of BIRD now (a walk of its whole table per session).",
+    ),
     rs: str = typer.Option(None, "--rs", help="Only this route server."),
     lab: bool = typer.Option(False, "--lab", help="Ask the running lab's route servers."),
     as_json: bool = JsonOption,
@@ -132,14 +140,17 @@ def routes_command(
     with cli_session(settings) as session:
         exchange = get_exchange(session)
         targets = [get_route_server(session, rs, exchange)] if rs else exchange.route_servers
-        rows = routes.member_routes(
-            targets,
-            asn,
-            filtered=filtered,
-            reader=routes.DirectReader(settings.bird_timeout_seconds),
-            sockets=lab_sockets(settings) if lab else None,
-        )
-    columns = (*_ROUTE_COLUMNS, "reasons") if filtered else _ROUTE_COLUMNS
+        if filtered and not live:
+            rows: list[routes.RouteRow] = list(member_filtered(session, targets, asn).rows)
+        else:
+            rows = routes.member_routes(
+                targets,
+                asn,
+                filtered=filtered,
+                reader=routes.DirectReader(settings.bird_timeout_seconds),
+                sockets=lab_sockets(settings) if lab else None,
+            )
+    columns = (*_ROUTE_COLUMNS, "reasons", "since") if filtered else _ROUTE_COLUMNS
     title = f"AS{asn}: {'filtered' if filtered else 'accepted'} routes"
     emit(as_json, rows, title, columns)
 

@@ -1,7 +1,7 @@
 """BIRD's sessions and routes through the looking glass's cache, for the member pages.
 
-A member's NOC reloading its filtered-routes page must not make the route server
-walk a million routes each time: each command is asked of BIRD at most once per
+A member's NOC reloading its accepted-routes page must not make the route server
+answer anew each time: each command is asked of BIRD at most once per
 time-to-live (``TtlCache``: one fetch however many ask, an expired answer served
 while one refresh replaces it). Routes are kept parsed, not shaped, since the
 pages and the API each show them their own way.
@@ -49,21 +49,3 @@ class CachedReader:
     def routes(self, socket: str, scope: str) -> list[BirdRoute]:
         """``show route <scope> all``, kept."""
         return self._ask(socket, ("routes", scope), lambda bird: bird.routes(scope))
-
-    def filtered(self, socket: str, protocol: str) -> list[BirdRoute]:
-        """The filtered routes of ``protocol``, from one kept ``show route filtered all``.
-
-        Asking per protocol would make BIRD walk its whole table once per member, so a
-        thousand NOCs looking at their own page would keep a route server of a million
-        routes busy for hours; the filtered routes of every member come in one walk
-        (they are few: a filter rejects what should not be there).
-        """
-        by_protocol = self._ask(socket, ("filtered",), _filtered_by_protocol)
-        return by_protocol.get(protocol, [])
-
-
-def _filtered_by_protocol(bird: BirdClient) -> dict[str, list[BirdRoute]]:
-    grouped: dict[str, list[BirdRoute]] = {}
-    for route in bird.routes("filtered"):
-        grouped.setdefault(route.protocol, []).append(route)
-    return grouped

@@ -15,7 +15,14 @@ from ixp.models.member import (
     MemberStatus,
     RsSession,
 )
-from ixp.models.monitor import Alert, ReachSample, RirDelegation, SessionEvent, SessionState
+from ixp.models.monitor import (
+    Alert,
+    FilteredRoute,
+    ReachSample,
+    RirDelegation,
+    SessionEvent,
+    SessionState,
+)
 from ixp.models.push import ConfigVersion, PushRecord, PushState, PushTarget, TargetState
 from ixp.models.rpki import RpkiLoad, RpkiRoa
 from ixp.models.rsrule import RsRule, RuleAction, RuleFamily
@@ -42,6 +49,7 @@ __all__ = [
     "DataVersion",
     "Exchange",
     "FigureKind",
+    "FilteredRoute",
     "IrrDataState",
     "IrrPrefixData",
     "LanAddress",

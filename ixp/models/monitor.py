@@ -3,13 +3,16 @@
 The RIB itself lives only in memory (BGP rebuilds it); these tables hold the
 history an operator needs after a restart: when each session went up or down
 and why, which alerts fired and cleared, and how domestic reachability moved.
+The routes the route servers filtered are kept too, as the monitor last read
+them: members' pages read them here, so a NOC reloading its page never makes a
+route server walk its table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ixp.models.base import Base, UtcDateTime, utcnow
@@ -41,6 +44,28 @@ class SessionState(Base):
     checked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     route_server: Mapped[RouteServer] = relationship()
+
+
+class FilteredRoute(Base):
+    """A route a route server's import filter rejected and kept (``import keep filtered``),
+    as the monitor's last round read it; ``since`` is the round that first saw it."""
+
+    __tablename__ = "monitor_filtered_routes"
+    __table_args__ = (
+        UniqueConstraint("route_server_id", "protocol", "prefix"),
+        Index("ix_monitor_filtered_routes_member", "asn", "route_server_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_server_id: Mapped[int] = mapped_column(ForeignKey("route_servers.id", ondelete="CASCADE"))
+    protocol: Mapped[str] = mapped_column(String(64))
+    asn: Mapped[int] = mapped_column(BigInteger)
+    prefix: Mapped[str] = mapped_column(String(64))
+    next_hop: Mapped[str | None] = mapped_column(String(64))
+    as_path: Mapped[str] = mapped_column(Text)
+    communities: Mapped[str] = mapped_column(Text)
+    large_communities: Mapped[str] = mapped_column(Text)
+    since: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class SessionEvent(Base):

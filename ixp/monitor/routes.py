@@ -11,7 +11,7 @@ it, so the portal, the API and the CLI tell a member's NOC the same thing.
 
 from __future__ import annotations
 
-from collections import Counter
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from ipaddress import ip_network
@@ -26,10 +26,15 @@ from ixp.rs.types import Limits
 
 def reject_codes(route: BirdRoute, rs_asn: int) -> list[int]:
     """The reject codes a route carries, in order."""
+    return codes_in(route.large_communities, rs_asn)
+
+
+def codes_in(large_communities: Iterable[str], rs_asn: int) -> list[int]:
+    """The reject codes among large communities written ``a:b:c``, in order."""
     prefix = f"{rs_asn}:{REJECT_NAMESPACE}:"
     return sorted(
         int(community.removeprefix(prefix))
-        for community in route.large_communities
+        for community in large_communities
         if community.startswith(prefix)
     )
 
@@ -202,11 +207,13 @@ class RouteRow:
 @dataclass(frozen=True)
 class FilteredRouteRow(RouteRow):
     """A filtered route with why: its reject codes, their short names joined (``reasons``)
-    and each in a sentence (``reason_details``)."""
+    and each in a sentence (``reason_details``); ``since``, when kept by the monitor, is
+    the round that first saw it filtered."""
 
     reject_codes: tuple[int, ...]
     reasons: str
     reason_details: tuple[str, ...]
+    since: dt.datetime | None = None
 
 
 def route_row(route: BirdRoute, rs: RouteServer, filtered: bool) -> RouteRow:
@@ -220,15 +227,19 @@ def route_row(route: BirdRoute, rs: RouteServer, filtered: bool) -> RouteRow:
         communities=" ".join(route.communities),
         large_communities=" ".join(route.large_communities),
     )
-    if not filtered:
-        return row
-    codes = reject_codes(route, rs.asn)
+    return with_reasons(row, rs.asn) if filtered else row
+
+
+def with_reasons(row: RouteRow, rs_asn: int, since: dt.datetime | None = None) -> FilteredRouteRow:
+    """``row`` as a filtered route, its reject codes decoded from its large communities."""
+    codes = codes_in(row.large_communities.split(), rs_asn)
     reasons = [reason_text(code) for code in codes]
     return FilteredRouteRow(
         **asdict(row),
         reject_codes=tuple(codes),
         reasons=", ".join(name for name, _ in reasons) or "no reject community",
         reason_details=tuple(f"{name}: {sentence}" for name, sentence in reasons),
+        since=since,
     )
 
 
@@ -245,8 +256,7 @@ def route_advice(
 
 class RouteReader(Protocol):
     """Where a member's sessions and routes are read: BIRD itself, or a cache in front of it
-    (``ixp.lg.CachedReader``: on a route server of a million routes, ``show route
-    filtered protocol X`` walks the whole table, seconds of BIRD's CPU per asking)."""
+    (``ixp.lg.CachedReader``, for the web pages)."""
 
     def protocols(self, socket: str) -> list[ProtocolStatus]:
         """``show protocols all``."""
@@ -254,10 +264,6 @@ class RouteReader(Protocol):
 
     def routes(self, socket: str, scope: str) -> list[BirdRoute]:
         """``show route <scope> all``."""
-        ...
-
-    def filtered(self, socket: str, protocol: str) -> list[BirdRoute]:
-        """The routes ``protocol``'s import filter rejected (kept by ``import keep filtered``)."""
         ...
 
 
@@ -277,10 +283,6 @@ class DirectReader:
         with BirdClient(socket, timeout=self.timeout) as bird:
             return bird.routes(scope)
 
-    def filtered(self, socket: str, protocol: str) -> list[BirdRoute]:
-        """``show route filtered protocol <protocol> all`` now."""
-        return self.routes(socket, f"filtered protocol {protocol}")
-
 
 def member_routes(
     route_servers: Sequence[RouteServer],
@@ -291,6 +293,11 @@ def member_routes(
     sockets: Mapping[str, str] | None = None,
 ) -> list[RouteRow]:
     """A member's accepted (or filtered) routes on each given route server, sorted by prefix.
+
+    Filtered routes asked this way cost the route server a walk of its whole table per
+    session (BIRD 2.0 keeps no index by protocol): only for one person asking now (the
+    CLI's ``--live``); the pages and the API read what the monitor keeps
+    (``ixp.monitor.filtered``), read in one walk a round.
 
     ``sockets`` replaces stored control-socket paths by route-server name (the lab).
     A BIRD that cannot be reached, or that refuses a command, is ``SourceUnavailable``:
@@ -307,7 +314,7 @@ def member_routes(
                 if not filtered:
                     found = reader.routes(socket, f"protocol {protocol.name}")
                 elif protocol.filtered:
-                    found = reader.filtered(socket, protocol.name)
+                    found = reader.routes(socket, f"filtered protocol {protocol.name}")
                 else:
                     # BIRD counts the filtered routes each session keeps: most members
                     # have none, and their answer needs no walk of the route server's
@@ -321,18 +328,3 @@ def member_routes(
         raise NotFound(f"asn: AS{asn} has no session on route server(s) {names}")
     rows.sort(key=lambda row: (row.prefix, row.route_server))
     return rows
-
-
-def reason_counts(
-    bird: BirdClient, owners: Mapping[str, int], rs_asn: int
-) -> dict[int, Counter[int]]:
-    """Filtered routes per reject code of each member, given the member ASN of each session
-    (protocol name) that holds filtered routes. One walk of the table for all of them:
-    asked per session, BIRD walks its whole table once per session (at a million routes,
-    seconds of the route server's CPU each, every round of the monitor)."""
-    counts: dict[int, Counter[int]] = {asn: Counter() for asn in owners.values()}
-    for route in bird.routes("filtered"):
-        asn = owners.get(route.protocol)
-        if asn is not None:
-            counts[asn].update(reject_codes(route, rs_asn))
-    return counts

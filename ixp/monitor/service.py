@@ -33,10 +33,9 @@ from ixp.errors import IxpError
 from ixp.exchange import get_exchange
 from ixp.models import Alert, Exchange, RouteServer, SessionEvent, SessionState
 from ixp.models.base import utcnow
-from ixp.monitor import alerts, reach, sessions
+from ixp.monitor import alerts, filtered, reach, sessions
 from ixp.monitor.collector import Collector, CollectorPeer, CollectorSpec
 from ixp.monitor.metrics import MonitorMetrics
-from ixp.monitor.routes import reason_counts
 from ixp.push.records import rs_push_states
 from ixp.settings import Settings
 
@@ -195,9 +194,9 @@ class Monitor:
             with BirdClient(socket, timeout=self.settings.bird_timeout_seconds) as bird:
                 samples = sessions.samples_from(bird.protocols())
                 owners = {s.protocol: s.asn for s in samples if s.filtered and s.asn is not None}
-                if owners:
-                    for asn, counts in reason_counts(bird, owners, rs.asn).items():
-                        reasons[(rs.id, asn)] = counts
+                # One walk for every member's filtered routes: BIRD 2.0 walks its whole
+                # table to find even one session's.
+                found = bird.routes("filtered") if owners else []
         except IxpError as exc:
             backoff.failures += 1
             delay = min(
@@ -213,6 +212,8 @@ class Monitor:
             log.info("%s: control socket answers again", rs.name)
         self._backoff[rs.id] = _Backoff()
         self.metrics.rs_reachable.labels(rs.name).set(1)
+        for asn, counts in filtered.record(session, rs, found, owners, now).items():
+            reasons[(rs.id, asn)] = counts
         result.events += sessions.record_samples(
             session,
             rs,

@@ -177,7 +177,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/signin"): everyone(303, {"username": "alpha", "password": PASSWORD}),
     ("POST", "/signout"): everyone(303),
     ("GET", "/members/{asn}"): page_of_a(),
-    ("GET", "/members/{asn}/routes/filtered"): page_of_a(503),
+    ("GET", "/members/{asn}/routes/filtered"): page_of_a(),
     ("GET", "/members/{asn}/routes/accepted"): page_of_a(503),
     ("GET", "/members/{asn}/router"): page_of_a(),
     ("GET", "/members/{asn}/contacts"): page_of_a(),

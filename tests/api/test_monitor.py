@@ -19,9 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from ixp.bird import BirdRoute
 from ixp.exchange import get_exchange, get_route_server
 from ixp.monitor import alerts, reach, sessions
 from ixp.monitor.alerts import Finding, Rule
+from ixp.monitor.filtered import record
 from ixp.monitor.sessions import SessionSample
 from tests.api.conftest import World, add_test_member
 
@@ -313,15 +315,36 @@ def test_routes_when_bird_is_unreachable_are_a_503_problem(
     client: TestClient, world: World
 ) -> None:
     for role in ("operator", "member_a"):
-        for filtered in ("false", "true"):
-            response = client.get(
-                f"/api/v1/members/{world.member_a}/routes",
-                params={"filtered": filtered, "rs": "rs1-isb"},
-                headers=world.callers[role],
-            )
-            assert response.status_code == 503, response.text
-            assert response.headers["content-type"] == PROBLEM
-            assert "rs1-isb" in response.json()["detail"]
+        response = client.get(
+            f"/api/v1/members/{world.member_a}/routes",
+            params={"rs": "rs1-isb"},
+            headers=world.callers[role],
+        )
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"] == PROBLEM
+        assert "rs1-isb" in response.json()["detail"]
+
+
+def test_filtered_routes_are_read_as_the_monitor_kept_them_bird_or_not(
+    session: Session, client: TestClient, monitored: World
+) -> None:
+    """No BIRD answers in this world: filtered routes come from the monitor's last round."""
+    rs1 = get_route_server(session, "rs1-isb")
+    protocol = f"AS{monitored.member_a}_v4_1"
+    kept = BirdRoute(
+        "master4", "103.0.0.0/24", protocol, False, "185.1.10.11", (monitored.member_a,),
+        large_communities=(f"{rs1.asn}:1101:13",),
+    )  # fmt: skip
+    record(session, rs1, [kept], {protocol: monitored.member_a}, T0)
+    session.commit()
+    page = get(
+        client, monitored, "member_a", f"/api/v1/members/{monitored.member_a}/routes",
+        filtered="true",
+    )  # fmt: skip
+    assert page["total"] == 1
+    (row,) = page["items"]
+    assert row["prefix"] == "103.0.0.0/24" and row["reasons"] == "rpki-invalid"
+    assert row["since"].startswith(T0.strftime("%Y-%m-%dT%H:%M"))
 
 
 # -- queries per request ----------------------------------------------------------------------

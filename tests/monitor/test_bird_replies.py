@@ -139,9 +139,10 @@ class RecordingReader(DirectReader):
 
     asked: list[str] = field(default_factory=list)
 
-    def filtered(self, socket: str, protocol: str) -> list[BirdRoute]:
-        self.asked.append(protocol)
-        return super().filtered(socket, protocol)
+    def routes(self, socket: str, scope: str) -> list[BirdRoute]:
+        if scope.startswith("filtered protocol "):
+            self.asked.append(scope.removeprefix("filtered protocol "))
+        return super().routes(socket, scope)
 
 
 def test_filtered_routes_are_read_only_for_sessions_bird_counts_some_on(

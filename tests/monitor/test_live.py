@@ -36,7 +36,8 @@ from ixp.lg import CachedReader
 from ixp.members import get_member
 from ixp.models import Alert, SessionEvent
 from ixp.monitor import reach
-from ixp.monitor.routes import FilteredRouteRow, member_routes
+from ixp.monitor.filtered import member_filtered
+from ixp.monitor.routes import DirectReader, FilteredRouteRow, member_routes
 from ixp.monitor.service import Monitor, run
 from ixp.rs.context import build_context
 from ixp.rs.render import render_config
@@ -229,13 +230,17 @@ def test_filtered_routes_show_decoded_reasons(live: Live) -> None:
     with live.session() as session:
         rs = get_route_server(session, "rs1")
         cached = CachedReader(30.0, timeout=10.0)  # as the web pages read BIRD
-        filtered = {
-            row.prefix: row for row in member_routes([rs], 30303, filtered=True, reader=cached)
-        }
         accepted = [row.prefix for row in member_routes([rs], 30303, reader=cached)]
-        alpha = {
-            row.prefix: row for row in member_routes([rs], 10101, filtered=True, reader=cached)
-        }
+        # As the pages and the API read them: kept by the monitor's round...
+        kept = {asn: member_filtered(session, [rs], asn) for asn in (30303, 10101)}
+        # ... the same as BIRD answers when asked now, but for since when.
+        for asn, routes in kept.items():
+            asked = member_routes([rs], asn, filtered=True, reader=DirectReader(10.0))
+            assert [dataclasses.replace(row, since=None) for row in routes.rows] == asked
+            assert all(row.since is not None for row in routes.rows)
+            assert list(routes.read_at) == ["rs1"]
+    filtered = {row.prefix: row for row in kept[30303].rows}
+    alpha = {row.prefix: row for row in kept[10101].rows}
     assert accepted == ["77.30.0.0/20"]
     assert isinstance(filtered["77.30.0.0/21"], FilteredRouteRow)
     assert "rpki-invalid" in filtered["77.30.0.0/21"].reasons

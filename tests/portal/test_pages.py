@@ -268,7 +268,7 @@ def test_the_mac_form_names_every_refused_mac(client: TestClient) -> None:
 def test_a_silent_bird_holds_up_only_the_routes_page(
     api_settings: Settings, world: World, silent_bird: SilentBird
 ) -> None:
-    """The filtered-routes page waits for BIRD on the threads kept for that, as the API
+    """The accepted-routes page waits for BIRD on the threads kept for that, as the API
     does: the worker's one handler thread still serves everyone else."""
     settings = api_settings.model_copy(update={"web_threads": 1, "bird_timeout_seconds": 20.0})
     with (
@@ -276,7 +276,7 @@ def test_a_silent_bird_holds_up_only_the_routes_page(
         ThreadPoolExecutor(1) as pool,
     ):
         operator = world.callers["operator"]
-        waiting = pool.submit(client.get, f"/members/{MEMBER_A}/routes/filtered", headers=operator)
+        waiting = pool.submit(client.get, f"/members/{MEMBER_A}/routes/accepted", headers=operator)
         assert silent_bird.accepted.wait(10), "the page never reached BIRD"
         me = pool_free_request(client, world)
         assert not waiting.done()
