@@ -13,7 +13,7 @@ from ixp.cli.common import checked_settings, handles_errors, say
 from ixp.lab.monitoring import lab_sockets
 from ixp.settings import pass_to_children
 
-APP_FACTORY = "api.app:create_app"
+APP_FACTORY = "api.app:served_app"
 
 
 @handles_errors
