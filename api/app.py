@@ -123,6 +123,9 @@ async def _refuse_nul(request: Request) -> None:
             raise ValidationError(name, value, "contains a NUL character")
 
 
+MEMBER_PAGES_KEPT = 4096
+
+
 def served_app() -> FastAPI:
     """The application as ``ixp serve`` runs it in each worker process: its start-up heap
     (the libraries, the app, its routes and templates: most of the objects it will ever
@@ -165,7 +168,10 @@ def create_app(settings: Settings | None = None, *, freeze_start_up: bool = Fals
     app.state.engine = engine
     app.state.session_factory = db.session_factory(engine)
     app.state.sessions = sessions
-    app.state.member_pages = MemberPages()
+    # Each member's own pages read its one-member page: room for every member of the largest
+    # exchanges (INEX, DE-CIX: about 1,000-1,200) and the listings' pages, a few MB. With
+    # fewer entries than members, NOCs taking turns would each evict another's page.
+    app.state.member_pages = MemberPages(max_entries=MEMBER_PAGES_KEPT)
     app.state.rosters = Rosters()
     app.state.route_reader = CachedReader(
         settings.web_lg_cache_seconds, timeout=settings.bird_timeout_seconds
