@@ -156,16 +156,18 @@ def test_exchange_and_route_server_json_use_the_parameter_names(cli: CliRunner) 
 OLD_WORDS = re.compile(r"^--?(?:max-prefix|lan|blackhole)[46]$|^--?\w+-(?:v|ipv)?[46]-")
 
 
-def _options(command: Any) -> Iterator[str]:
-    """Every option name of ``command`` and its subcommands (a group has ``commands``)."""
+def _options(command: Any, context: Any) -> Iterator[str]:
+    """Every option name of ``command`` and its subcommands (a group lists them, loading
+    each when asked)."""
     for param in command.params:
         yield from param.opts
-    for sub in getattr(command, "commands", {}).values():
-        yield from _options(sub)
+    for name in getattr(command, "list_commands", lambda _: [])(context):
+        yield from _options(command.get_command(context, name), context)
 
 
 def test_cli_options_use_one_vocabulary_for_address_families() -> None:
-    options = set(_options(typer.main.get_command(app)))
+    root = typer.main.get_command(app)
+    options = set(_options(root, typer.Context(root)))
     assert {"--max-prefix-v4", "--lan-v4", "--blackhole-ipv4", "--as-set-v4", "--ipv4"} <= options
     assert sorted(o for o in options if OLD_WORDS.search(o)) == []
 

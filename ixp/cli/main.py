@@ -2,33 +2,71 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import typer
+from typer import _click as click  # typer 0.29 ships click of its own
 from typer.core import TyperGroup
 
 from ixp import db
 from ixp.cli.common import checked_settings, fail, handles_errors, say
-from ixp.cli.demo import demo_app
-from ixp.cli.exchange import exchange_app
-from ixp.cli.irr import irr_app
-from ixp.cli.ixf import export_app, import_app
-from ixp.cli.lab import lab_app
-from ixp.cli.member import member_app
-from ixp.cli.monitor import monitor_app, reach_app, routes_command
-from ixp.cli.push import push_app
-from ixp.cli.rpki import rpki_app
-from ixp.cli.rs import rs_app
-from ixp.cli.serve import serve_command
-from ixp.cli.traffic import traffic_app
-from ixp.cli.user import user_app
+
+# The commands by name, and where each lives: (module, its typer app or command function).
+# A command's module is imported only when that command runs (or a listing of every
+# command is asked for, as ``ixp --help`` does): importing all of them, the traffic
+# collector, the lab, the monitor and the push pipeline with their libraries, was a
+# third of every command's start-up, and the nightly build runs several commands.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "exchange": ("ixp.cli.exchange", "exchange_app"),
+    "rs": ("ixp.cli.rs", "rs_app"),
+    "member": ("ixp.cli.member", "member_app"),
+    "import": ("ixp.cli.ixf", "import_app"),
+    "export": ("ixp.cli.ixf", "export_app"),
+    "demo": ("ixp.cli.demo", "demo_app"),
+    "irr": ("ixp.cli.irr", "irr_app"),
+    "rpki": ("ixp.cli.rpki", "rpki_app"),
+    "lab": ("ixp.cli.lab", "lab_app"),
+    "monitor": ("ixp.cli.monitor", "monitor_app"),
+    "reach": ("ixp.cli.monitor", "reach_app"),
+    "user": ("ixp.cli.user", "user_app"),
+    "push": ("ixp.cli.push", "push_app"),
+    "traffic": ("ixp.cli.traffic", "traffic_app"),
+    "routes": ("ixp.cli.monitor", "routes_command"),
+    "serve": ("ixp.cli.serve", "serve_command"),
+}
+
+
+def _loaded(name: str) -> click.Command:
+    module, attribute = COMMANDS[name]
+    found: typer.Typer | Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+    if isinstance(found, typer.Typer):
+        group: click.Command = typer.main.get_group(found)
+        group.name = name
+        return group
+    single = typer.Typer(add_completion=False)
+    single.command(name)(found)
+    return typer.main.get_command(single)
 
 
 class OneLineErrors(TyperGroup):
     """The ``ixp`` command: a usage error (a mistyped option or value, a missing one)
-    is one ``error:`` line with exit status 2, like every other error."""
+    is one ``error:`` line with exit status 2, like every other error. Its commands
+    are loaded when asked for (``COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command, the loaded and the not yet loaded, in the order of ``COMMANDS``."""
+        return list(dict.fromkeys([*super().list_commands(ctx), *COMMANDS]))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, its module imported now if it was not yet."""
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in COMMANDS:
+            found = _loaded(cmd_name)
+            self.add_command(found, cmd_name)
+        return found
 
     def main(
         self,
@@ -70,22 +108,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(exchange_app, name="exchange")
-app.add_typer(rs_app, name="rs")
-app.add_typer(member_app, name="member")
-app.add_typer(import_app, name="import")
-app.add_typer(export_app, name="export")
-app.add_typer(demo_app, name="demo")
-app.add_typer(irr_app, name="irr")
-app.add_typer(rpki_app, name="rpki")
-app.add_typer(lab_app, name="lab")
-app.add_typer(monitor_app, name="monitor")
-app.add_typer(reach_app, name="reach")
-app.add_typer(user_app, name="user")
-app.add_typer(push_app, name="push")
-app.add_typer(traffic_app, name="traffic")
-app.command("routes")(routes_command)
-app.command("serve")(serve_command)
 
 
 @db_app.command("upgrade")
