@@ -10,8 +10,9 @@ read as the monitor last read them, and the page says when.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,6 +41,8 @@ router = APIRouter(prefix="/members/{asn}", include_in_schema=False)
 
 ROUTES_PER_PAGE = 100
 NO_SESSION = "Your network has no BGP session on the route servers now."
+PageNumber = Annotated[int, Query(alias="page", ge=1, le=2**20)]
+R = TypeVar("R")
 MAX_MACS = 64
 
 # The contact fields a member's users may change (the API's rule), with label and input type.
@@ -205,15 +208,18 @@ def filtered_routes(
     viewer: Look,
     db: Db,
     settings: Settings,
+    number: PageNumber = 1,
 ) -> HTMLResponse:
     """The routes the route servers filtered, each with why and what to do about it, as the
-    monitor last read them: BIRD finds them only by walking its whole table."""
+    monitor last read them (BIRD finds them only by walking its whole table), a page at a
+    time."""
     shown = shown_member(db, user, asn, pages)
     member = shown.member
     try:
         kept = member_filtered(db, shown.exchange.route_servers, member.asn)
     except NotFound:
         kept = KeptRoutes([], {})
+    shown_rows, count = _page_of(kept.rows, number)
     limits = limits_from(settings)
     filtered = [
         Filtered(
@@ -225,7 +231,7 @@ def filtered_routes(
                 limits=limits,
             ),
         )
-        for row in kept.rows
+        for row in shown_rows
     ]
     return member_page(
         request,
@@ -234,9 +240,19 @@ def filtered_routes(
         shown,
         "filtered",
         routes=filtered,
+        total=len(kept.rows),
+        page_number=number,
+        pages=count,
         read_at=kept.read_at,
         trouble=None if kept.read_at else NO_SESSION,
     )
+
+
+def _page_of(rows: Sequence[R], number: int) -> tuple[Sequence[R], int]:
+    """Page ``number`` of ``rows`` (``ROUTES_PER_PAGE`` each) and how many pages there are:
+    a transit member's routes would make a page of megabytes."""
+    start = (number - 1) * ROUTES_PER_PAGE
+    return rows[start : start + ROUTES_PER_PAGE], max(1, -(-len(rows) // ROUTES_PER_PAGE))
 
 
 @router.get("/routes/accepted", response_class=HTMLResponse)
@@ -244,11 +260,10 @@ def accepted_routes(
     request: Request,
     viewer: Look,
     live: AcceptedLive,
-    number: Annotated[int, Query(alias="page", ge=1, le=2**20)] = 1,
+    number: PageNumber = 1,
 ) -> HTMLResponse:
     """The member's routes the route servers accepted, a page at a time."""
-    pages = max(1, -(-len(live.rows) // ROUTES_PER_PAGE))
-    start = (number - 1) * ROUTES_PER_PAGE
+    shown_rows, count = _page_of(live.rows, number)
     return member_page(
         request,
         "member/accepted.html",
@@ -256,10 +271,10 @@ def accepted_routes(
         live.shown,
         "accepted",
         status=live.status,
-        routes=live.rows[start : start + ROUTES_PER_PAGE],
+        routes=shown_rows,
         total=len(live.rows),
         page_number=number,
-        pages=pages,
+        pages=count,
         trouble=live.trouble,
     )
 

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.security import CSRF_FIELD
 from ixp import members
+from ixp.bird import BirdRoute
 from ixp.exchange import get_route_server
 from ixp.irr import service as irr
 from ixp.models import MemberStatus
-from ixp.monitor import sessions
+from ixp.monitor import filtered, sessions
 from ixp.rpki.service import load_file
 from ixp.settings import Settings
 from tests.api.conftest import MEMBER_A, MEMBER_B, World, add_test_member
@@ -298,3 +299,32 @@ def test_the_looking_glass_page_follows_web_lg_public(api_settings: Settings, wo
         assert answer.text.count("cannot be reached right now.") == 2  # no reason for the public
         bad = open_.get("/looking-glass", params={"prefix": "not a prefix"})
         assert bad.status_code == 422 and 'id="e-prefix"' in bad.text
+
+
+def test_filtered_routes_come_from_the_monitor_a_page_at_a_time(
+    client: TestClient, session: Session, monitored: World
+) -> None:
+    """No BIRD answers here: the page reads what the monitor's round kept, 100 a page."""
+    rs = get_route_server(session, "rs1-isb")
+    protocol = f"AS{MEMBER_A}_v4_1"
+    routes = [
+        BirdRoute(
+            "master4", f"45.{n // 256}.{n % 256}.0/24", protocol, False, "185.1.10.21",
+            (MEMBER_A, 64999), large_communities=(f"{rs.asn}:1101:9",),
+        )
+        for n in range(150)
+    ]  # fmt: skip
+    filtered.record(session, rs, routes, {protocol: MEMBER_A}, T0)
+    session.commit()
+    sign_in(client)
+    first = client.get(f"/members/{MEMBER_A}/routes/filtered")
+    assert first.status_code == 200
+    assert first.text.count('<li class="route">') == 100
+    assert "150 in all" in first.text and "Page 1 of 2" in first.text
+    assert "rs1-isb at <time" in first.text and "Filtered since" in first.text
+    assert "45.0.0.0/24 is not covered by a route object of AS-SET" in first.text
+    second = client.get(f"/members/{MEMBER_A}/routes/filtered?page=2")
+    assert second.text.count('<li class="route">') == 50
+    beyond = client.get(f"/members/{MEMBER_A}/routes/filtered?page=3")
+    assert "No filtered routes on this page." in beyond.text
+    assert "pass on everything you announce" not in beyond.text
