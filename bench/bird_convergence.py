@@ -262,6 +262,21 @@ def without_keep_filtered(config: str) -> str:
     return _removed(r"^\t+import keep filtered on;\n", config, "import keep filtered")
 
 
+def without_rpki_tags(config: str) -> str:
+    """The import filter validating RPKI as before (invalid rejected) but tagging no route
+    with its state: the tag is a large community on every accepted route, which the 14
+    million exports of a convergence then carry and rewrite."""
+    changed, count = re.subn(
+        r"^\tcase rs_rpki_state\(\) \{\n\t\tROA_INVALID: (.*)\n(?:\t\t.*\n){2}\t\}\n",
+        "\tif rs_rpki_state() = ROA_INVALID then { \\1 }\n",
+        config,
+        flags=re.MULTILINE,
+    )
+    if count != 1:
+        raise ValueError(f"the configuration has {count} RPKI case blocks, not one")
+    return changed
+
+
 def without_limits(config: str) -> str:
     """The member channels without their ``import limit`` (max-prefix) and ``receive limit``."""
     return _removed(r"^\t+(import|receive) limit [^;]*;\n", config, "import or receive limit")
@@ -506,6 +521,7 @@ VARIANTS: dict[str, Transform] = {
     "no keep filtered": lambda generated, _context: without_keep_filtered(generated),
     "no limits": lambda generated, _context: without_limits(generated),
     "empty ROA tables": lambda generated, _context: without_roas(generated),
+    "no RPKI tags": lambda generated, _context: without_rpki_tags(generated),
     "export filter only": lambda generated, _context: without_import_filters(generated),
     "import filter only": lambda generated, _context: without_export_filters(generated),
 }
