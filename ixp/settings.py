@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -304,22 +304,23 @@ class Settings(BaseSettings):
     push_canary: str | None = Field(
         default=None, description="The route server pushed first; None: the first by name."
     )
-    push_confirm_timeout_seconds: int = Field(
-        default=120,
-        ge=10,
-        description="BIRD's `configure timeout`: it undoes the change unless confirmed in time.",
-    )
     push_health_timeout_seconds: float = Field(
-        default=60.0,
+        default=240.0,
         gt=0,
-        description="How long sessions and routes may take to come back after the swap; must "
-        "leave time for the confirmation before the undo timer runs out.",
+        description="How long sessions and routes may take to come back after the swap, the "
+        "members' answers to BIRD's route refresh included.",
     )
     push_health_interval_seconds: float = Field(
         default=3.0,
         gt=0,
         description="Time between the two readings of each health look: healthy, and nothing "
         "changed between them (the members' routes have come back through the new filters).",
+    )
+    push_confirm_timeout_seconds: int = Field(
+        default=300,
+        ge=10,
+        description="BIRD's `configure timeout`: it undoes the change unless confirmed in time; "
+        "more than the health timeout plus two health intervals.",
     )
     push_health_tolerance_percent: float = Field(
         default=5.0,
@@ -367,6 +368,21 @@ class Settings(BaseSettings):
     push_diff_max_bytes: int = Field(
         default=1_000_000, ge=0, description="Longest unified diff kept with a push record."
     )
+
+    @field_validator("push_confirm_timeout_seconds")
+    @classmethod
+    def _undo_outlasts_health(cls, value: int, info: ValidationInfo) -> int:
+        """BIRD's undo timer must not run out while the health check may still wait:
+        it would undo a change the check is about to confirm."""
+        health = info.data.get("push_health_timeout_seconds")
+        interval = info.data.get("push_health_interval_seconds")
+        if health is not None and interval is not None and value <= health + 2 * interval:
+            raise ValueError(
+                f"must exceed push_health_timeout_seconds plus two push_health_interval_seconds "
+                f"({health + 2 * interval:g} s): BIRD would undo the change while the health "
+                "check still waits"
+            )
+        return value
 
     @property
     def effective_database_url(self) -> str:

@@ -22,7 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,14 +80,21 @@ def target_of(rs: RouteServer, settings: Settings) -> Target:
 
 
 def apply_variables(
-    settings: Settings, src: Path, delta: Mapping[int, int], *, reload_in: bool = False
+    settings: Settings,
+    src: Path,
+    delta: Mapping[int, int],
+    *,
+    reload_in: bool = False,
+    refreshed: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The role's variables to apply ``src``: the settings' timeouts and tolerance, the
-    change in accepted routes the impact preview expects per member ASN (``delta``), and
-    whether routes must be reloaded (``reload_in``: the static ROAs changed)."""
+    change in accepted routes the impact preview expects per member ASN (``delta``),
+    whether routes must be reloaded (``reload_in``: the static ROAs changed), and the
+    sessions whose routes BIRD asks for again, which the health check waits for."""
     return {
         "bird_push_src": str(src),
         "bird_push_reload_in": reload_in,
+        "bird_push_health_refreshed": list(refreshed),
         "bird_push_confirm_timeout": settings.push_confirm_timeout_seconds,
         "bird_push_health_timeout": settings.push_health_timeout_seconds,
         "bird_push_health_interval": settings.push_health_interval_seconds,

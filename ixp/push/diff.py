@@ -26,11 +26,19 @@ from pathlib import Path
 from ixp import proc
 from ixp.errors import SourceUnavailable
 from ixp.push.versions import same_configuration, sha256
-from ixp.rs.preview import MemberChange, compare, configured_members
+from ixp.rs.preview import (
+    ConfiguredMember,
+    ConfiguredSession,
+    MemberChange,
+    compare,
+    configured_members,
+)
 
 _DIFF_TIMEOUT = 120.0
 # A static ROA as BIRD writes it in a `roa4`/`roa6` static protocol.
 _ROA_LINE = re.compile(r"^[+-]\s*route \S+ max \d+ as \d+;")
+# A channel's import statement; `import limit` and `import keep filtered` are options.
+_IMPORT_STATEMENT = re.compile(r"\bimport\s+(?:where\b[^;]*|filter\b[^;]*|all|none)\s*;")
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,9 @@ class RsDiff:
     roas_changed: bool
     unified: str
     unified_truncated: bool
+    reloaded: tuple[str, ...] = ()
+    """Sessions whose import filter the new configuration changes: BIRD asks those
+    members for their routes again (route refresh), and the health check waits for them."""
 
 
 @dataclass
@@ -104,6 +115,46 @@ def _unified(old: str, new: str, rs_name: str, max_bytes: int) -> _Unified:
     return result
 
 
+def _import_statement(session: ConfiguredSession) -> str:
+    found = _IMPORT_STATEMENT.search(" ".join(session.lines))
+    return " ".join(found.group().split()) if found is not None else ""
+
+
+def reloaded_sessions(
+    running: Mapping[int, ConfiguredMember],
+    new: Mapping[int, ConfiguredMember],
+    *,
+    every_route: bool = False,
+) -> tuple[str, ...]:
+    """The sessions, kept from the running configuration, whose routes are asked for again.
+
+    BIRD compares each channel's import filter on ``configure`` and asks the member
+    to send its routes again where it differs: where the import statement itself
+    changed, or a set it names (``AS<asn>_PREFIXES_V4``...) has other elements. A
+    change outside the members' sets and sessions (a new template) is not seen here.
+    ``every_route``: the push reloads every session (``reload in all``, new ROAs).
+    """
+    reloaded = []
+    for asn, member in sorted(new.items()):
+        was = running.get(asn)
+        if was is None:
+            continue
+        changed = {
+            f"AS{asn}_{name}"
+            for name in was.sets.keys() | member.sets.keys()
+            if frozenset(was.sets.get(name, ())) != frozenset(member.sets.get(name, ()))
+        }
+        for name, session in sorted(member.sessions.items()):
+            before = was.sessions.get(name)
+            if before is None or before.neighbor != session.neighbor:
+                continue
+            statement = _import_statement(session)
+            named = set(re.findall(r"\bAS\d+_\w+", statement))
+            if every_route or statement != _import_statement(before) or named & changed:
+                reloaded.append(name)
+    return tuple(reloaded)
+
+
 def diff_configs(
     rs_name: str,
     running: str | None,
@@ -119,7 +170,8 @@ def diff_configs(
     of the new configuration (suspended, no session).
     """
     old_members = configured_members(running) if running is not None else {}
-    changes, unchanged = compare(old_members, configured_members(new), names, notes)
+    new_members = configured_members(new)
+    changes, unchanged = compare(old_members, new_members, names, notes)
     unified = _unified(running or "", new, rs_name, max_bytes)
     return RsDiff(
         rs_name=rs_name,
@@ -133,4 +185,5 @@ def diff_configs(
         roas_changed=unified.roas_changed,
         unified=unified.text,
         unified_truncated=unified.truncated,
+        reloaded=reloaded_sessions(old_members, new_members, every_route=unified.roas_changed),
     )

@@ -14,7 +14,13 @@ filter plugin) whether to confirm. Healthy means:
   session's state, route counts or received updates changed in between. Right
   after ``configure``, BIRD is still asking members for their routes again
   through the new filters (route refresh): read then, a route server that will
-  filter everything still shows the counts of before, and would be confirmed.
+  filter everything still shows the counts of before, and would be confirmed;
+* every session whose import filter changed (``refreshed``: ``ixp push`` names
+  them from the diff, or all of them when the role reloads every route) has
+  sent its routes again: the updates and withdraws it sent since the reading
+  before add up to the routes it had then, less the tolerance. Two equal
+  readings do not show that: a member's router may take a minute to answer the
+  route refresh, and until it does nothing changes.
 
 ``birdc -v`` prints BIRD's reply codes, so the output is read with the same
 parser as the control socket (:mod:`ixp.bird.parse`), not as screen text.
@@ -25,7 +31,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ixp.bird import ProtocolStatus, ReplyLine, parse_protocols
@@ -95,6 +101,45 @@ def _accepted(sessions: Mapping[str, ProtocolStatus], owner: Mapping[str, int]) 
     return counts
 
 
+def _received(protocol: ProtocolStatus) -> int:
+    """Updates and withdraws the session has received, over its channels."""
+    return sum(
+        channel.route_changes.get(row, {}).get("received", 0)
+        for channel in protocol.channels.values()
+        for row in ("import_updates", "import_withdraws")
+    )
+
+
+def _held(protocol: ProtocolStatus) -> int:
+    """Routes the session had, accepted or filtered."""
+    return sum(c.imported + c.filtered for c in protocol.channels.values())
+
+
+def not_sent_again(
+    before: Mapping[str, ProtocolStatus],
+    after: Mapping[str, ProtocolStatus],
+    refreshed: Collection[str],
+    tolerance_percent: float,
+) -> list[str]:
+    """Sessions in ``refreshed`` (protocol names) established before that have not yet sent
+    their routes again; BIRD zeroes a restarted session's counters, so then all count."""
+    found = []
+    for address, now in sorted(after.items()):
+        was = before.get(address)
+        if now.name not in refreshed or was is None or not was.established:
+            continue
+        held, received, earlier = _held(was), _received(now), _received(was)
+        since = received - earlier if received >= earlier else received
+        least = held - math.floor(held * tolerance_percent / 100)
+        if since < least:
+            who = f"AS{now.neighbor_as}" if now.neighbor_as is not None else address
+            found.append(
+                f"{who}: session {now.name} with {address} has sent {since} of its {held} "
+                "routes again since the change (route refresh not finished)"
+            )
+    return found
+
+
 def _state(protocol: ProtocolStatus) -> str:
     """``Active (Received: Bad peer AS)``: the BGP state and why (BIRD's info column repeats
     the state before the last error)."""
@@ -139,12 +184,15 @@ def check(
     delta: Mapping[int, int] | None = None,
     tolerance_percent: float,
     settling: Sequence[ProtocolStatus] | None = None,
+    refreshed: Collection[str] = (),
 ) -> HealthReport:
     """Compare the protocols after a change with those before it (see the module docstring);
-    ``settling`` is the reading an interval before ``after``, which it must equal."""
+    ``settling`` is the reading an interval before ``after``, which it must equal;
+    ``refreshed`` names the sessions that must have sent their routes again."""
     old, new = _sessions(before), _sessions(after)
     owner = {address: p.neighbor_as for address, p in old.items() if p.neighbor_as is not None}
     problems: list[str] = [] if settling is None else unsettled(settling, after)
+    problems += not_sent_again(old, new, frozenset(refreshed), tolerance_percent)
     for address, was in sorted(old.items()):
         now = new.get(address)
         if was.established and now is not None and not now.established:
@@ -177,7 +225,12 @@ def check(
 
 
 def check_birdc(
-    before: str, after: str, *, delta: Mapping[int, int] | None, tolerance_percent: float
+    before: str,
+    after: str,
+    *,
+    delta: Mapping[int, int] | None,
+    tolerance_percent: float,
+    refreshed: Collection[str] = (),
 ) -> HealthReport:
     """:func:`check` on ``birdc -v show protocols all`` outputs (what the role reads).
 
@@ -190,6 +243,7 @@ def check_birdc(
         delta=delta,
         tolerance_percent=tolerance_percent,
         settling=parse_protocols(birdc_lines(first)) if marker else None,
+        refreshed=refreshed,
     )
     if marker:
         return report

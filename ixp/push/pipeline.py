@@ -404,7 +404,9 @@ def _push_one(
         ansible.target_of(rs, settings),
         settings,
         action="apply",
-        variables=ansible.apply_variables(settings, path, delta, reload_in=diff.roas_changed),
+        variables=ansible.apply_variables(
+            settings, path, delta, reload_in=diff.roas_changed, refreshed=diff.reloaded
+        ),
     )
     state = _TARGET_STATES.get(outcome.outcome, TargetState.failed)
     reason = outcome.reason or None

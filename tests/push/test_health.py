@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pydantic
 import pytest
 
 from ixp.bird import ChannelStatus, ProtocolStatus
 from ixp.push.health import SECOND_READING, birdc_lines, check, check_birdc, final_reply
+from ixp.settings import Settings
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "push"
 BEFORE = (DATA / "protocols-before.txt").read_text(encoding="utf-8")
@@ -145,3 +147,85 @@ def test_one_reading_alone_is_never_healthy() -> None:
 def test_the_role_prints_the_line_the_check_splits_on() -> None:
     defaults = ROLE_DEFAULTS.read_text(encoding="utf-8")
     assert f'bird_push_second_reading: "{SECOND_READING}"' in defaults
+
+
+def refreshing(
+    name: str,
+    address: str,
+    asn: int,
+    *,
+    imported: int,
+    filtered: int = 0,
+    received: int = 0,
+    withdrawn: int = 0,
+) -> ProtocolStatus:
+    """A session with its routes and the updates and withdraws it has sent so far."""
+    protocol = session(name, address, asn, imported=imported)
+    channel = protocol.channels["ipv4"]
+    channel.filtered = filtered
+    channel.route_changes["import_updates"] = {"received": received}
+    channel.route_changes["import_withdraws"] = {"received": withdrawn}
+    return protocol
+
+
+def test_a_refreshed_session_must_send_its_routes_again() -> None:
+    before = [refreshing("a", "10.0.0.1", 1, imported=90, filtered=10, received=100)]
+    # Nothing has arrived yet: two equal readings, the counts of before; not healthy.
+    waiting = [refreshing("a", "10.0.0.1", 1, imported=90, filtered=10, received=100)]
+    report = check(before, waiting, tolerance_percent=5, settling=waiting, refreshed={"a"})
+    assert report.problems == (
+        "AS1: session a with 10.0.0.1 has sent 0 of its 100 routes again since the change "
+        "(route refresh not finished)",
+    )
+    # 95 updates and withdraws since: within 5% of the 100 it held.
+    done = [refreshing("a", "10.0.0.1", 1, imported=88, filtered=10, received=193, withdrawn=2)]
+    assert check(before, done, tolerance_percent=5, settling=done, refreshed={"a"}).healthy
+    # The same counts judged without the refresh expectation were healthy at once.
+    assert check(before, waiting, tolerance_percent=5, settling=waiting).healthy
+
+
+def test_a_restarted_session_counts_everything_it_sent() -> None:
+    # BIRD zeroes the counters of a session that restarts: what it sent since is all of it.
+    before = [refreshing("a", "10.0.0.1", 1, imported=50, received=400)]
+    restarted = [refreshing("a", "10.0.0.1", 1, imported=50, received=50)]
+    assert check(before, restarted, tolerance_percent=0, refreshed={"a"}).healthy
+    early = [refreshing("a", "10.0.0.1", 1, imported=20, received=20)]
+    report = check(before, early, tolerance_percent=0, refreshed={"a"})
+    assert report.problems == (
+        "AS1: session a with 10.0.0.1 has sent 20 of its 50 routes again since the change "
+        "(route refresh not finished)",
+        "AS1: 20 accepted routes, expected 50 (at least 50 with 0% tolerance)",
+    )
+
+
+def test_sessions_not_refreshed_or_down_before_are_not_waited_for() -> None:
+    before = [
+        refreshing("a", "10.0.0.1", 1, imported=10, received=10),
+        session("b", "10.0.0.2", 2, up=False),
+    ]
+    after = [
+        refreshing("a", "10.0.0.1", 1, imported=10, received=10),
+        session("b", "10.0.0.2", 2, up=False),
+    ]
+    assert check(before, after, tolerance_percent=0, refreshed={"b"}).healthy
+
+
+def test_the_role_passes_the_refreshed_sessions_to_the_check() -> None:
+    tasks = (ROLE_DEFAULTS.parents[1] / "tasks" / "apply.yml").read_text(encoding="utf-8")
+    # Every judgement of the readings (the loop, the verdict, the rescue) waits for them.
+    assert tasks.count("bird_push_health_refreshed") == tasks.count("| bird_push_health(") == 3
+    assert "bird_push_health_refreshed: []" in ROLE_DEFAULTS.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("confirm", "accepted"), [(300, True), (247, True), (246, False)])
+def test_the_undo_timer_must_outlast_the_health_wait(confirm: int, accepted: bool) -> None:
+    values = {
+        "push_health_timeout_seconds": 240,
+        "push_health_interval_seconds": 3,
+        "push_confirm_timeout_seconds": confirm,
+    }
+    if accepted:
+        assert Settings(**values).push_confirm_timeout_seconds == confirm
+        return
+    with pytest.raises(pydantic.ValidationError, match="must exceed push_health_timeout_seconds"):
+        Settings(**values)

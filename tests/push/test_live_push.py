@@ -287,11 +287,12 @@ def test_killed_push_is_found_and_finished_by_the_next(fleet: Fleet) -> None:
     finally:
         fleet.kill(first)
     assert fleet.live(RS_NAME) == old[RS_NAME]
-    # Killed after BIRD took the new file under its undo timer (12 s here), before the
-    # second health reading (5 s later) and the confirmation.
+    # Killed after BIRD took the new file under its undo timer (16 s here, the least
+    # the settings allow over the health wait), before the second health reading (5 s
+    # later) and the confirmation.
     quick = fleet.settings.model_copy(
         update={
-            "push_confirm_timeout_seconds": 12,
+            "push_confirm_timeout_seconds": 16,
             "push_health_timeout_seconds": 5,
             "push_health_interval_seconds": 5.0,
         }

@@ -13,7 +13,7 @@ dependencies, so the environment that runs the playbook has ixp.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -39,14 +39,20 @@ def bird_reply_text(output: str) -> str:
 
 
 def bird_push_health(
-    after: str, before: str, delta: Mapping[Any, Any] | None, tolerance: float
+    after: str,
+    before: str,
+    delta: Mapping[Any, Any] | None,
+    tolerance: float,
+    refreshed: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
-    """The health verdict: ``healthy``, ``problems`` and the counts behind them."""
+    """The health verdict: ``healthy``, ``problems`` and the counts behind them;
+    ``refreshed`` names the sessions that must have sent their routes again."""
     report = health.check_birdc(
         str(before),
         str(after),
         delta={int(asn): int(change) for asn, change in (delta or {}).items()},
         tolerance_percent=float(tolerance),
+        refreshed=[str(name) for name in refreshed or ()],
     )
     return {
         "healthy": report.healthy,
