@@ -47,7 +47,7 @@ from pathlib import Path
 from statistics import median
 
 import rs_build
-from speakers import Member, start_speakers
+from speakers import NAMESPACE, Member, start_speakers
 from synthetic_exchange import LAN4, LAN6, ROUTE_SERVERS, RS_ASN, SyntheticExchange, generate
 
 from ixp.bird import ProtocolStatus
@@ -301,6 +301,26 @@ def _start(bird: BirdDaemon, timeout: float = 120.0) -> None:
 _STATE_CHANGE = re.compile(r" (\S+): State changed to (\w+)$")
 
 
+ROUTE_SERVER_CPU = 0
+
+
+def pin_speakers(lab: Lab) -> None:
+    """Keep the speakers and this process off the route server's CPU.
+
+    On a shared 2-core machine the route server otherwise competes with 100
+    speakers for the cores, and how fast they read its updates changes how much
+    it holds pending and so its CPU per route (2x between runs); a real route
+    server has its machine to itself. The speakers' pid files are in the lab's
+    ``members`` directory.
+    """
+    others = set(range(os.cpu_count() or 1)) - {ROUTE_SERVER_CPU}
+    if not others:
+        raise SystemExit("--pin needs at least two CPUs")
+    os.sched_setaffinity(0, others)
+    for pidfile in (lab.directory / NAMESPACE).glob("*.pid"):
+        os.sched_setaffinity(int(pidfile.read_text().strip()), others)
+
+
 def with_state_log(config: str, log: Path) -> str:
     """``config`` logging every protocol state change to ``log`` (how flaps are counted).
 
@@ -423,6 +443,7 @@ def measure(
     offered: int | None = None,
     sessions: set[str] | None = None,
     perf: Path | None = None,
+    pin: bool = False,
 ) -> Convergence:
     """Start BIRD on ``config`` and wait until it holds still with every session up.
 
@@ -434,7 +455,8 @@ def measure(
     that blocked a session or waits for one to come back is not converged. At
     ``timeout`` the figures reached so far come back, marked not settled.
     ``sessions`` are the protocols that count (default: every BGP protocol);
-    ``perf`` records BIRD with ``perf record -g`` into that file.
+    ``perf`` records BIRD with ``perf record -g`` into that file; ``pin`` puts BIRD
+    on CPU 0 alone (see :func:`pin_speakers`).
     """
     load = os.getloadavg()[0]
     bird = lab.bird(rs_name)
@@ -447,6 +469,8 @@ def measure(
     pid = bird.pid()
     if pid is None:
         raise RuntimeError(f"BIRD of {rs_name} has no pid file")
+    if pin:
+        os.sched_setaffinity(pid, {ROUTE_SERVER_CPU})
     startup = cpu_seconds(pid)
     recording = PerfRecord(pid, perf) if perf is not None else None
     watch = SessionWatch(log, sessions)
@@ -660,6 +684,11 @@ def options() -> argparse.Namespace:
         "the speakers keep the system's)",
     )
     parser.add_argument("--keep", type=Path, help="copy each variant's configuration here")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the route server alone on CPU 0; the speakers and this script on the others",
+    )
     args = parser.parse_args()
     args.exchange_members = args.exchange_members or args.members
     args.objects = args.objects or 1000 * args.exchange_members
@@ -742,6 +771,8 @@ def main() -> None:
             lab.up()
             if live:
                 start_speakers(lab, prepared.settings, live, ROUTE_SERVERS[:1])
+                if args.pin:
+                    pin_speakers(lab)
             for round_number in range(args.runs):
                 for variant, config in configs.items():
                     perf = None
@@ -760,6 +791,7 @@ def main() -> None:
                         offered=offered,
                         sessions=enabled,
                         perf=perf,
+                        pin=args.pin,
                     )
                     results[variant].append(run_result)
                     print("run: " + describe_run(args.members, offered, run_result), flush=True)

@@ -166,11 +166,19 @@ def _activity(protocol: ProtocolStatus) -> tuple[object, ...]:
 
 
 def unsettled(first: Sequence[ProtocolStatus], second: Sequence[ProtocolStatus]) -> list[str]:
-    """Sessions whose state, routes or received updates changed from one reading to the next."""
+    """Sessions whose state, routes or received updates changed from one reading to the next.
+
+    A session down in both readings is left out: BIRD keeps trying to connect to
+    members whose router is off, and their state turns between Connect and Active
+    every few seconds; at an exchange with hundreds of such sessions one of them
+    always changes, and no push would ever settle.
+    """
     earlier = _sessions(first)
     found = []
     for address, now in sorted(_sessions(second).items()):
         was = earlier.get(address)
+        if not now.established and (was is None or not was.established):
+            continue
         if was is None or _activity(was) != _activity(now):
             who = f"AS{now.neighbor_as}" if now.neighbor_as is not None else address
             found.append(f"{who}: session {now.name} with {address} has not settled yet")

@@ -138,6 +138,20 @@ def test_a_session_that_flapped_between_the_readings_has_not_settled() -> None:
     assert not check(before, second, tolerance_percent=0, settling=first).healthy
 
 
+def test_sessions_down_in_both_readings_do_not_hold_the_settling() -> None:
+    # A member whose router is off: BIRD's retries turn its state between Connect and
+    # Active; hundreds of them at a large exchange must not keep a push from settling.
+    before = [session("a", "10.0.0.1", 1, imported=3), session("b", "10.0.0.2", 2, up=False)]
+    first = [session("a", "10.0.0.1", 1, imported=3), session("b", "10.0.0.2", 2, up=False)]
+    second = [session("a", "10.0.0.1", 1, imported=3), session("b", "10.0.0.2", 2, up=False)]
+    second[1].bgp_state = "Connect"
+    assert check(before, second, tolerance_percent=0, settling=first).healthy
+    # One that comes up between the readings is still arriving.
+    up = [session("a", "10.0.0.1", 1, imported=3), session("b", "10.0.0.2", 2, imported=1)]
+    report = check(before, up, tolerance_percent=0, settling=first)
+    assert report.problems == ("AS2: session b with 10.0.0.2 has not settled yet",)
+
+
 def test_one_reading_alone_is_never_healthy() -> None:
     report = check_birdc(BEFORE, BEFORE, delta=None, tolerance_percent=5)
     assert not report.healthy
