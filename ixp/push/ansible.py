@@ -85,15 +85,18 @@ def apply_variables(
     delta: Mapping[int, int],
     *,
     reload_in: bool = False,
+    reload_protocols: Sequence[str] = (),
     refreshed: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The role's variables to apply ``src``: the settings' timeouts and tolerance, the
     change in accepted routes the impact preview expects per member ASN (``delta``),
-    whether routes must be reloaded (``reload_in``: the static ROAs changed), and the
-    sessions whose routes BIRD asks for again, which the health check waits for."""
+    which routes to validate again against changed static ROAs (``reload_in``: all of
+    them; ``reload_protocols``: those sessions'), and the sessions whose members must
+    send their routes again before the health check is satisfied (``refreshed``)."""
     return {
         "bird_push_src": str(src),
         "bird_push_reload_in": reload_in,
+        "bird_push_reload_protocols": list(reload_protocols),
         "bird_push_health_refreshed": list(refreshed),
         "bird_push_confirm_timeout": settings.push_confirm_timeout_seconds,
         "bird_push_health_timeout": settings.push_health_timeout_seconds,

@@ -10,17 +10,19 @@ what really runs, whatever built it.
 
 The unified diff is what an operator reviews before approving; it is cut to a
 size a database row and a terminal can hold (the full texts stay in the stored
-versions). It also tells whether static ROAs changed: the route server compiles
-them in with ``rpki reload off``, so after such a change its routes must be
-reloaded (``birdc reload in all``) to be validated against the new ones.
+versions). It also tells which static ROAs changed: the route server compiles
+them in with ``rpki reload off``, so after such a change the routes they can
+decide must be reloaded (``birdc reload in``) to be validated against the new
+ones; those are the routes of members whose registered prefixes overlap a
+changed ROA, since a route outside them is refused whatever its RPKI state.
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ixp import proc
@@ -33,10 +35,13 @@ from ixp.rs.preview import (
     compare,
     configured_members,
 )
+from ixp.rs.spans import Spans, span
 
 _DIFF_TIMEOUT = 120.0
 # A static ROA as BIRD writes it in a `roa4`/`roa6` static protocol.
-_ROA_LINE = re.compile(r"^[+-]\s*route \S+ max \d+ as \d+;")
+_ROA_LINE = re.compile(r"^[+-]\s*route (\S+) max \d+ as \d+;")
+# The prefix of a set element (`31.10.0.0/16{16,24}`, `2a0a:1000::/32+`).
+_PREFIX = re.compile(r"^[0-9a-fA-F:.]+/\d+")
 # A channel's import statement; `import limit` and `import keep filtered` are options.
 _IMPORT_STATEMENT = re.compile(r"\bimport\s+(?:where\b[^;]*|filter\b[^;]*|all|none)\s*;")
 
@@ -60,6 +65,8 @@ class RsDiff:
     reloaded: tuple[str, ...] = ()
     """Sessions whose import filter the new configuration changes: BIRD asks those
     members for their routes again (route refresh), and the health check waits for them."""
+    roa_reloads: tuple[str, ...] = ()
+    """Other sessions whose routes changed ROAs can decide: the push reloads them."""
 
 
 @dataclass
@@ -69,6 +76,7 @@ class _Unified:
     removed: int = 0
     roas_changed: bool = False
     truncated: bool = False
+    roa_prefixes: set[str] = field(default_factory=set)
 
 
 def _diff_lines(old: str, new: str, rs_name: str) -> list[str]:
@@ -104,8 +112,10 @@ def _unified(old: str, new: str, rs_name: str, max_bytes: int) -> _Unified:
             result.added += 1
         elif line.startswith("-"):
             result.removed += 1
-        if not result.roas_changed and _ROA_LINE.match(line):
+        roa = _ROA_LINE.match(line)
+        if roa is not None:
             result.roas_changed = True
+            result.roa_prefixes.add(roa.group(1))
         if size + len(line) > max_bytes:
             result.truncated = True
             continue
@@ -121,18 +131,14 @@ def _import_statement(session: ConfiguredSession) -> str:
 
 
 def reloaded_sessions(
-    running: Mapping[int, ConfiguredMember],
-    new: Mapping[int, ConfiguredMember],
-    *,
-    every_route: bool = False,
+    running: Mapping[int, ConfiguredMember], new: Mapping[int, ConfiguredMember]
 ) -> tuple[str, ...]:
-    """The sessions, kept from the running configuration, whose routes are asked for again.
+    """The sessions, kept from the running configuration, whose import filter changes.
 
     BIRD compares each channel's import filter on ``configure`` and asks the member
     to send its routes again where it differs: where the import statement itself
     changed, or a set it names (``AS<asn>_PREFIXES_V4``...) has other elements. A
     change outside the members' sets and sessions (a new template) is not seen here.
-    ``every_route``: the push reloads every session (``reload in all``, new ROAs).
     """
     reloaded = []
     for asn, member in sorted(new.items()):
@@ -144,15 +150,72 @@ def reloaded_sessions(
             for name in was.sets.keys() | member.sets.keys()
             if frozenset(was.sets.get(name, ())) != frozenset(member.sets.get(name, ()))
         }
-        for name, session in sorted(member.sessions.items()):
-            before = was.sessions.get(name)
-            if before is None or before.neighbor != session.neighbor:
-                continue
-            statement = _import_statement(session)
-            named = set(re.findall(r"\bAS\d+_\w+", statement))
-            if every_route or statement != _import_statement(before) or named & changed:
+        for name, statement, before in _kept_sessions(was, member):
+            if statement != before or _named(statement) & changed:
                 reloaded.append(name)
     return tuple(reloaded)
+
+
+def _kept_sessions(
+    was: ConfiguredMember, member: ConfiguredMember
+) -> Iterator[tuple[str, str, str]]:
+    """The member's sessions the running configuration has too (same name and neighbor),
+    with their import statement, new and running."""
+    for name, session in sorted(member.sessions.items()):
+        before = was.sessions.get(name)
+        if before is not None and before.neighbor == session.neighbor:
+            yield name, _import_statement(session), _import_statement(before)
+
+
+def _named(statement: str) -> set[str]:
+    return set(re.findall(r"\bAS\d+_\w+", statement))
+
+
+def roa_sessions(
+    running: Mapping[int, ConfiguredMember],
+    new: Mapping[int, ConfiguredMember],
+    roa_prefixes: Collection[str],
+) -> tuple[str, ...]:
+    """The kept sessions whose import filter names a prefix set overlapping a changed ROA.
+
+    Only those can hold a route whose RPKI state the change decides: the filter
+    refuses any route outside the member's registered prefixes, whatever its state.
+    A filtered route's reasons may then miss a new RPKI verdict until it is next
+    sent; whether it is accepted cannot change.
+    """
+    changed = {
+        family: Spans(span(p, family) for p in roa_prefixes if (":" in p) == (family == 6))
+        for family in (4, 6)
+    }
+    if not (changed[4] or changed[6]):
+        return ()
+    sessions = []
+    for asn, member in sorted(new.items()):
+        was = running.get(asn)
+        if was is None:
+            continue
+        touched = {
+            f"AS{asn}_{name}"
+            for name, elements in member.sets.items()
+            if _overlaps(elements, changed)
+        }
+        sessions += [
+            n for n, _s, statement in _kept_sessions(was, member) if _named(statement) & touched
+        ]
+    return tuple(sessions)
+
+
+def _overlaps(elements: Sequence[str], changed: Mapping[int, Spans]) -> bool:
+    """Whether any prefix pattern of a set (``31.10.0.0/16{16,24}``) overlaps a changed ROA;
+    elements that are not prefixes (ASNs, communities) never do."""
+    for element in elements:
+        prefix = _PREFIX.match(element)
+        if prefix is None:
+            continue
+        family = 6 if ":" in prefix.group() else 4
+        if changed[family] and changed[family].overlaps(*span(prefix.group(), family)):
+            return True
+    return False
 
 
 def diff_configs(
@@ -172,6 +235,7 @@ def diff_configs(
     old_members = configured_members(running) if running is not None else {}
     new_members = configured_members(new)
     changes, unchanged = compare(old_members, new_members, names, notes)
+    reloaded = reloaded_sessions(old_members, new_members)
     unified = _unified(running or "", new, rs_name, max_bytes)
     return RsDiff(
         rs_name=rs_name,
@@ -185,5 +249,10 @@ def diff_configs(
         roas_changed=unified.roas_changed,
         unified=unified.text,
         unified_truncated=unified.truncated,
-        reloaded=reloaded_sessions(old_members, new_members, every_route=unified.roas_changed),
+        reloaded=reloaded,
+        roa_reloads=tuple(
+            name
+            for name in roa_sessions(old_members, new_members, unified.roa_prefixes)
+            if name not in reloaded
+        ),
     )

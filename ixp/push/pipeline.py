@@ -405,7 +405,11 @@ def _push_one(
         settings,
         action="apply",
         variables=ansible.apply_variables(
-            settings, path, delta, reload_in=diff.roas_changed, refreshed=diff.reloaded
+            settings,
+            path,
+            delta,
+            reload_protocols=diff.roa_reloads,
+            refreshed=diff.reloaded + diff.roa_reloads,
         ),
     )
     state = _TARGET_STATES.get(outcome.outcome, TargetState.failed)

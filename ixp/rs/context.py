@@ -17,11 +17,9 @@ reads the whole ROA set.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import ipaddress
 import re
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +35,7 @@ from ixp.models import Exchange, IrrPrefixData, Member, MemberStatus, RouteServe
 from ixp.rpki.service import current_roas, last_load
 from ixp.rpki.types import Roa
 from ixp.rs.cache import BuildCache, cache_key
+from ixp.rs.spans import FAMILY_BITS, Spans, span
 from ixp.rs.types import (
     Collector,
     DroppedRule,
@@ -61,7 +60,6 @@ _PREFIX_LIST = {
         r"(?:[0-9a-fA-F.]*:[0-9a-fA-F:.]*/\d{1,3})(?:\n[0-9a-fA-F.]*:[0-9a-fA-F:.]*/\d{1,3})*"
     ),
 }
-_FAMILY_BITS = {4: 32, 6: 128}
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,7 @@ def _prefix_lengths(prefixes: list[str], family: int, field: str) -> list[int]:
         culprit = next(p for p in prefixes if not _PREFIX_LIST[family].fullmatch(p))
         raise ValidationError(field, culprit, f"is not an IPv{family} prefix")
     lengths = [int(p[p.rindex("/") + 1 :]) for p in prefixes]
-    if lengths and max(lengths) > _FAMILY_BITS[family]:
+    if lengths and max(lengths) > FAMILY_BITS[family]:
         culprit = prefixes[lengths.index(max(lengths))]
         raise ValidationError(field, culprit, "has a prefix length beyond the address size")
     return lengths
@@ -129,7 +127,7 @@ def _rules(entries: Sequence[PrefixEntry], family: int, asn: int) -> tuple[Prefi
     """The member's prefixes in the registry layer's (sorted, deduplicated) order, checked."""
     prefixes = [e.prefix for e in entries]
     lengths = _prefix_lengths(prefixes, family, f"irr prefix of AS{asn}")
-    bits = _FAMILY_BITS[family]
+    bits = FAMILY_BITS[family]
     return tuple(
         PrefixRule(e.prefix, length, min(max(e.max_length, length), bits))
         for e, length in zip(entries, lengths, strict=True)
@@ -141,19 +139,10 @@ def _checked_roas(roas: Sequence[RoaLike]) -> None:
     for family in (4, 6):
         subset = [r for r in roas if (":" in r.prefix) == (family == 6)]
         lengths = _prefix_lengths([r.prefix for r in subset], family, "roa prefix")
-        bits = _FAMILY_BITS[family]
+        bits = FAMILY_BITS[family]
         for roa, length in zip(subset, lengths, strict=True):
             if not length <= roa.max_length <= bits:
                 raise ValidationError("roa max_length", roa.max_length, f"invalid for {roa.prefix}")
-
-
-def _span(prefix: str, family: int) -> tuple[int, int]:
-    """First and last address of a (checked) prefix, as integers."""
-    address, _, length = prefix.partition("/")
-    bits = _FAMILY_BITS[family]
-    kind = socket.AF_INET if family == 4 else socket.AF_INET6
-    first = int.from_bytes(socket.inet_pton(kind, address))
-    return first, first + (1 << (bits - int(length))) - 1
 
 
 def _roa_set_identity(session: Session) -> str:
@@ -195,7 +184,7 @@ class RoaTable:
             spans = []
             for roa in roas:
                 family = 6 if ":" in roa.prefix else 4
-                spans.append((family, *_span(roa.prefix, family)))
+                spans.append((family, *span(roa.prefix, family)))
             self._spans = tuple(roas), tuple(spans)
         return self._spans
 
@@ -263,29 +252,18 @@ def _relevant_roas(
     startup time (400,000 ROAs: 176 MB against 88 MB, measured in bench/rs_build.py)
     and only add an RPKI tag to routes the IRR check rejects anyway.
     """
-    spans: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
-    for policy in policies:
-        for family in (4, 6):
-            spans[family].extend(_span(rule.prefix, family) for rule in policy.prefixes(family))
-    merged: dict[int, tuple[list[int], list[int]]] = {}
-    for family, intervals in spans.items():
-        starts: list[int] = []
-        ends: list[int] = []
-        for first, last in sorted(intervals):
-            if ends and first <= ends[-1] + 1:
-                ends[-1] = max(ends[-1], last)
-            else:
-                starts.append(first)
-                ends.append(last)
-        merged[family] = (starts, ends)
-    kept = []
+    registered = {
+        family: Spans(
+            span(rule.prefix, family) for policy in policies for rule in policy.prefixes(family)
+        )
+        for family in (4, 6)
+    }
     roas, roa_spans = table
-    for roa, (family, first, last) in zip(roas, roa_spans, strict=True):
-        starts, ends = merged[family]
-        index = bisect.bisect_right(starts, last) - 1
-        if index >= 0 and ends[index] >= first:
-            kept.append(roa)
-    return tuple(kept)
+    return tuple(
+        roa
+        for roa, (family, first, last) in zip(roas, roa_spans, strict=True)
+        if registered[family].overlaps(first, last)
+    )
 
 
 def limits_from(settings: Settings) -> Limits:

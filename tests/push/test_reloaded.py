@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ixp.push.diff import diff_configs, reloaded_sessions
+from ixp.push.diff import RsDiff, diff_configs, reloaded_sessions
 from ixp.rs.preview import configured_members
 
 CONFIG = (Path(__file__).resolve().parents[1] / "data" / "rs" / "rs1.conf").read_text(
@@ -100,15 +100,52 @@ def test_a_new_or_readdressed_session_is_not_a_reload() -> None:
     assert reloaded(readdressed) == ()
 
 
-def test_new_roas_reload_every_kept_session() -> None:
-    with_roa = changed(
-        "\troute 45.20.0.0/22 max 22 as 10102;\n",
-        "\troute 45.20.0.0/22 max 22 as 10102;\n\troute 45.20.0.0/22 max 24 as 10101;\n",
-    )
-    diff = diff_configs("rs1", CONFIG, with_roa, names={}, max_bytes=100_000)
+ROA_V4 = "\troute 45.20.0.0/22 max 22 as 10102;\n"
+
+
+def diffed(new: str) -> RsDiff:
+    return diff_configs("rs1", CONFIG, new, names={}, max_bytes=100_000)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # A ROA more inside AS10101's registered 45.20.0.0/22: its IPv4 session only.
+        (ROA_V4, ROA_V4 + "\troute 45.20.0.0/22 max 24 as 10101;\n", ("AS10101_v4_1",)),
+        # A ROA gone: the routes it made valid may be unknown now.
+        ("\troute 31.10.0.0/16 max 24 as 10101;\n", "", ("AS10101_v4_1",)),
+        # 62.40.0.0/18 is registered by two members.
+        (
+            ROA_V4,
+            ROA_V4 + "\troute 62.40.8.0/21 max 24 as 20202;\n",
+            ("AS10101_v4_1", "AS20202_v4_1"),
+        ),
+        (
+            "\troute 2a0a:1000::/32 max 48 as 10101;\n",
+            "\troute 2a0a:1000::/32 max 40 as 10101;\n",
+            ("AS10101_v6_1",),
+        ),
+        # A ROA no member's registered prefix overlaps decides no route here.
+        (ROA_V4, ROA_V4 + "\troute 193.0.0.0/21 max 24 as 3333;\n", ()),
+    ],
+)
+def test_changed_roas_reload_the_sessions_whose_prefixes_they_overlap(
+    old: str, new: str, expected: tuple[str, ...]
+) -> None:
+    diff = diffed(changed(old, new))
     assert diff.roas_changed
-    assert set(SESSIONS) <= set(diff.reloaded)
-    assert set(diff.reloaded) == {
-        s for m in configured_members(CONFIG).values() for s in m.sessions
-    }
-    assert diff_configs("rs1", CONFIG, CONFIG, names={}, max_bytes=100_000).reloaded == ()
+    assert (diff.roa_reloads, diff.reloaded) == (expected, ())
+
+
+def test_a_session_birds_reloads_itself_is_not_reloaded_twice() -> None:
+    both = changed(ROA_V4, ROA_V4 + "\troute 62.40.8.0/21 max 24 as 20202;\n").replace(
+        "define AS20202_ORIGINS = [20202];", "define AS20202_ORIGINS = [20202, 20203];"
+    )
+    diff = diffed(both)
+    assert diff.reloaded == ("AS20202_v4_1", "AS20202_v6_1")
+    assert diff.roa_reloads == ("AS10101_v4_1",)
+
+
+def test_the_same_configuration_reloads_nothing() -> None:
+    diff = diffed(CONFIG)
+    assert (diff.roas_changed, diff.reloaded, diff.roa_reloads) == (False, (), ())
