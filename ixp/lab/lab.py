@@ -16,6 +16,7 @@ the processes inside them, and then the run directory and the state file.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import tempfile
@@ -37,6 +38,9 @@ from ixp.lab.routers import BirdRouter, FrrRouter
 from ixp.models import Exchange
 from ixp.rs.build import build
 from ixp.settings import Settings
+
+_NEIGHBOR = re.compile(r"^\s*neighbor\s", re.M)
+_NEIGHBOUR_ROOM = 1024
 
 STATE_FILE = "state.json"
 
@@ -119,6 +123,7 @@ class Lab:
         try:
             directory.mkdir(parents=True)
             self._save()
+            netns.ensure_neighbour_room(self.neighbour_entries())
             lan = self._create_namespace("lan")
             netns.create_bridge(lan)
             for rs in self.layout.route_servers:
@@ -134,6 +139,12 @@ class Lab:
         except BaseException:
             self.down()
             raise
+
+    def neighbour_entries(self) -> int:
+        """Neighbour entries the lab may need: every route server's BGP neighbours (absent
+        members' too), every node, and room for what else the host runs."""
+        sessions = sum(len(_NEIGHBOR.findall(config)) for config in self.rs_configs.values())
+        return sessions + len(self.layout.members) + _NEIGHBOUR_ROOM
 
     def down(self) -> None:
         """Stop everything ``up`` started and delete every namespace and file it created."""

@@ -115,6 +115,29 @@ def create_namespace(name: str) -> None:
         run(["sysctl", "-qw", f"net.ipv6.conf.{key}.accept_dad=0"], namespace=name)
 
 
+# The kernel's neighbour (ARP, NDP) tables are one per family for every namespace,
+# sized by the initial namespace's sysctls (default hard limit 1,024 entries).
+_NEIGHBOUR_TABLES = ("net.ipv4.neigh.default", "net.ipv6.neigh.default")
+
+
+def ensure_neighbour_room(entries: int) -> None:
+    """Let the kernel's neighbour tables hold ``entries`` per family without overflowing.
+
+    A route server configured for 1,000 members tries to reach every member
+    address, up or not; each absent one holds an unresolved entry. Past the hard
+    limit (``gc_thresh3``, 1,024 by default) the kernel drops entries of live
+    neighbours too ("neighbor table overflow"), and BGP to the members that are
+    up crawls: at 1,863 sessions per route server the members' routers answered
+    no route refresh in four minutes. Raised, never lowered; a real route server
+    of that size needs the same (see the README).
+    """
+    for table in _NEIGHBOUR_TABLES:
+        for key, wanted in (("gc_thresh2", entries), ("gc_thresh3", 2 * entries)):
+            current = int(run(["sysctl", "-n", f"{table}.{key}"]).stdout.strip())
+            if current < wanted:
+                run(["sysctl", "-qw", f"{table}.{key}={wanted}"])
+
+
 def namespace_pids(*names: str) -> list[int]:
     """Process ids of everything running inside the namespaces ``names``.
 

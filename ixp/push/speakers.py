@@ -222,7 +222,16 @@ def speaker_config(speaker: Speaker, rs_asn: int) -> str:
     (the defaults wait minutes), never take routes in, and keep the next hop a
     route names (the others go out with the member's own address).
     """
-    lines = [f"router id {speaker.router_id};", "protocol device {}"]
+    # Not `remote`: the speakers share one namespace holding every member's address,
+    # so each route the route server sends with another member's next hop is
+    # "invalid, next hop is local" to them and withdrawn, one log line per route.
+    # Where syslog is missing BIRD writes those to the console, 0.3 s a line: the
+    # speakers then stopped reading and the route server's sessions to them stalled.
+    lines = [
+        f"router id {speaker.router_id};",
+        "log syslog { warning, error, fatal, bug };",
+        "protocol device {}",
+    ]
     lines += [f"ipv{s.family} table t{i};" for i, s in enumerate(speaker.sessions)]
     for index, session in enumerate(speaker.sessions):
         lines.append(f"protocol static r{index} {{")
