@@ -141,10 +141,7 @@ def reloaded_sessions(
     change outside the members' sets and sessions (a new template) is not seen here.
     """
     reloaded = []
-    for asn, member in sorted(new.items()):
-        was = running.get(asn)
-        if was is None:
-            continue
+    for asn, was, member in _kept_members(running, new):
         changed = {
             f"AS{asn}_{name}"
             for name in was.sets.keys() | member.sets.keys()
@@ -154,6 +151,16 @@ def reloaded_sessions(
             if statement != before or _named(statement) & changed:
                 reloaded.append(name)
     return tuple(reloaded)
+
+
+def _kept_members(
+    running: Mapping[int, ConfiguredMember], new: Mapping[int, ConfiguredMember]
+) -> Iterator[tuple[int, ConfiguredMember, ConfiguredMember]]:
+    """Members of both configurations, by ASN: running and new."""
+    for asn, member in sorted(new.items()):
+        was = running.get(asn)
+        if was is not None:
+            yield asn, was, member
 
 
 def _kept_sessions(
@@ -190,17 +197,16 @@ def roa_sessions(
     if not (changed[4] or changed[6]):
         return ()
     sessions = []
-    for asn, member in sorted(new.items()):
-        was = running.get(asn)
-        if was is None:
-            continue
+    for asn, was, member in _kept_members(running, new):
         touched = {
             f"AS{asn}_{name}"
             for name, elements in member.sets.items()
             if _overlaps(elements, changed)
         }
         sessions += [
-            n for n, _s, statement in _kept_sessions(was, member) if _named(statement) & touched
+            name
+            for name, statement, _running in _kept_sessions(was, member)
+            if _named(statement) & touched
         ]
     return tuple(sessions)
 
