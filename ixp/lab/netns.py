@@ -126,10 +126,10 @@ def ensure_neighbour_room(entries: int) -> None:
     A route server configured for 1,000 members tries to reach every member
     address, up or not; each absent one holds an unresolved entry. Past the hard
     limit (``gc_thresh3``, 1,024 by default) the kernel drops entries of live
-    neighbours too ("neighbor table overflow"), and BGP to the members that are
-    up crawls: at 1,863 sessions per route server the members' routers answered
-    no route refresh in four minutes. Raised, never lowered; a real route server
-    of that size needs the same (see the README).
+    neighbours too ("neighbor table overflow", seen in bench/push.py at 1,863
+    sessions per route server), and packets to members that are up wait for the
+    address to be resolved again. Raised, never lowered; a real route server of
+    that size needs the same (see the README).
     """
     for table in _NEIGHBOUR_TABLES:
         for key, wanted in (("gc_thresh2", entries), ("gc_thresh3", 2 * entries)):
