@@ -21,6 +21,7 @@ from ixp.cli.common import (
 from ixp.cli.common import console as out
 from ixp.errors import ValidationError
 from ixp.exchange import get_exchange, get_route_server
+from ixp.heap import cycle_collection_paused, frozen_at_exit
 from ixp.irr.prefixes import is_ascii_number
 from ixp.rs import history
 from ixp.rs.build import BuildReport, RsBuild
@@ -153,15 +154,19 @@ def rs_build(
         raise ValidationError("out", out_dir, "must not be empty")
     settings = get_settings()
     out = Path(out_dir) if out_dir is not None else history.default_out_dir(settings)
-    with cli_session(settings) as session:
-        outcome = history.run_build(session, settings, out, rs_name=rs, actor=settings.actor)
-    if outcome.failure is not None:
-        raise outcome.failure
-    assert outcome.report is not None
-    if as_json:
-        emit_json(outcome.report.to_dict())
-    else:
-        _print_report(outcome.report, verbose=verbose)
+    # The command ends with the build's million objects alive: walking them again (after
+    # the build, and as the interpreter exits) would free nothing.
+    frozen_at_exit()
+    with cycle_collection_paused():
+        with cli_session(settings) as session:
+            outcome = history.run_build(session, settings, out, rs_name=rs, actor=settings.actor)
+        if outcome.failure is not None:
+            raise outcome.failure
+        assert outcome.report is not None
+        if as_json:
+            emit_json(outcome.report.to_dict())
+        else:
+            _print_report(outcome.report, verbose=verbose)
 
 
 _BUILD_COLUMNS = (

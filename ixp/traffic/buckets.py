@@ -31,14 +31,13 @@ and named tuples and dataclasses only when a bucket closes.
 
 from __future__ import annotations
 
-import gc
 import ipaddress
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from ixp.heap import cycle_collection_paused
 from ixp.traffic import sampling, sflow
 
 BUCKET_SECONDS = 300
@@ -284,7 +283,7 @@ class Aggregator:
         again, as a bucket of its own.
         """
         ended = sorted(s for s in self._open if before is None or s + self.seconds <= before)
-        with _cycles_not_collected():
+        with cycle_collection_paused():
             buckets = [self._bucket(start, self._open.pop(start)) for start in ended]
         if self._current_start in ended:
             self._current = {}
@@ -437,26 +436,6 @@ class Aggregator:
                 SourceHealth(name, *sflow.source_of(source), received.get(source, 0), *figures)
             )
         return found
-
-
-@contextmanager
-def _cycles_not_collected() -> Iterator[None]:
-    """Pause Python's cycle collector while a bucket closes.
-
-    Closing makes half a million small objects for a large exchange's bucket (keys,
-    merged counts, cells), none of them part of a cycle; each few hundred of them
-    start a collection that walks the young objects again, and several a walk of
-    the whole heap (the open buckets' cells), which took a third of the time it
-    takes to close a bucket and freed nothing. Reference counting still frees
-    everything as usual; the collector resumes as it was.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _samples_by_source(cells: sflow.Cells) -> dict[int, int]:

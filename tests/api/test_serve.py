@@ -98,7 +98,9 @@ def test_the_served_app_sets_its_start_up_heap_aside_from_the_cycle_collector(
     api_settings: Settings,
 ) -> None:
     """A worker's full collections would walk every library object again (pauses of
-    0.1-0.3 s under load); the app ``ixp serve`` runs freezes them once started."""
+    0.1-0.3 s under load); the app ``ixp serve`` runs freezes them once started, and
+    what outlives each full collection after that; a younger collection freezes
+    nothing, and the hook goes with the app."""
     gc.unfreeze()
     try:
         with TestClient(create_app(api_settings)):
@@ -106,6 +108,13 @@ def test_the_served_app_sets_its_start_up_heap_aside_from_the_cycle_collector(
         with TestClient(create_app(api_settings, freeze_start_up=True)) as client:
             assert gc.get_freeze_count() > 10_000
             assert client.get("/api/v1/openapi.json").status_code == 200
+            made_since = [[n] for n in range(1000)]
+            frozen = gc.get_freeze_count()
+            gc.collect(1)
+            assert gc.get_freeze_count() == frozen
+            gc.collect()
+            assert gc.get_freeze_count() >= frozen + len(made_since)
+        assert not [hook for hook in gc.callbacks if hook.__name__ == "_freeze_after_full"]
     finally:
         gc.unfreeze()
 
