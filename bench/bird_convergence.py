@@ -32,6 +32,7 @@ Run: ``.venv/bin/python bench/bird_convergence.py --members 100 [--variants bare
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import re
@@ -42,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from statistics import median
 
@@ -519,6 +520,13 @@ def measure(
     )
 
 
+def record(path: Path, members: int, offered: int, run: Convergence) -> None:
+    """Append one run to ``path`` as a JSON line, with its size and CPU on routes."""
+    line = {"members": members, "offered": offered, **asdict(run), "route_cpu": run.route_cpu}
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write(json.dumps(line) + "\n")
+
+
 def summarize(runs: Sequence[Convergence]) -> dict[str, float]:
     """Medians of one variant's runs."""
     return {
@@ -685,6 +693,11 @@ def options() -> argparse.Namespace:
     )
     parser.add_argument("--keep", type=Path, help="copy each variant's configuration here")
     parser.add_argument(
+        "--record",
+        type=Path,
+        help="append each run as a JSON line to this file (bench/convergence_curve.py draws them)",
+    )
+    parser.add_argument(
         "--pin",
         action="store_true",
         help="the route server alone on CPU 0; the speakers and this script on the others",
@@ -795,6 +808,8 @@ def main() -> None:
                     )
                     results[variant].append(run_result)
                     print("run: " + describe_run(args.members, offered, run_result), flush=True)
+                    if args.record:
+                        record(args.record, args.members, offered, run_result)
         finally:
             lab.down()
     print(f"\nmedians ({args.runs} run(s) each; config parse with bird -p apart):")
