@@ -10,6 +10,7 @@ what such work drops while the collector is paused.
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ def cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+@functools.cache
 def frozen_at_exit() -> None:
     """Set the heap aside from the collection the interpreter runs as it exits.
 
@@ -35,9 +37,4 @@ def frozen_at_exit() -> None:
     ``ixp rs build`` of 4.5-6 CPU-s). Registered once per process; exit handlers
     run before that collection.
     """
-    if not _registered:
-        _registered.append(True)
-        atexit.register(gc.freeze)
-
-
-_registered: list[bool] = []
+    atexit.register(gc.freeze)

@@ -283,6 +283,8 @@ class Aggregator:
         again, as a bucket of its own.
         """
         ended = sorted(s for s in self._open if before is None or s + self.seconds <= before)
+        # Closing makes half a million small objects for a large exchange's bucket, none
+        # of them in a cycle: collections while it runs took a third of its time.
         with cycle_collection_paused():
             buckets = [self._bucket(start, self._open.pop(start)) for start in ended]
         if self._current_start in ended:
