@@ -18,17 +18,19 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from statistics import median
+from typing import TypeVar
 
 WIDTH, HEIGHT = 760, 350
 PANEL_WIDTH, PANEL_HEIGHT = 300, 220
 MARGIN_LEFT, MARGIN_TOP = 70, 62
 COLOURS = ("#1f6fb2", "#3a9a3a", "#d9541e", "#8a4fb0", "#9a7a1a")
 DASHES = ("", "6,4", "2,3")
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,14 @@ def read_runs(paths: Sequence[Path]) -> list[Run]:
                 )
             )
     return runs
+
+
+def grouped(runs: Sequence[Run], key: Callable[[Run], K]) -> dict[K, list[Run]]:
+    """``runs`` by ``key``, in the order each key first appears."""
+    groups: defaultdict[K, list[Run]] = defaultdict(list)
+    for run in runs:
+        groups[key(run)].append(run)
+    return groups
 
 
 def fit(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
@@ -165,9 +175,7 @@ def _panel(
 
 def svg(runs: Sequence[Run], title: str) -> str:
     """The two panels, a legend, and the title, as one SVG document."""
-    series: dict[str, list[Run]] = defaultdict(list)
-    for run in runs:
-        series[run.series].append(run)
+    series = grouped(runs, lambda r: r.series)
     top_routes = max(r.routes for r in runs)
     variants = list(dict.fromkeys(r.variant for r in runs))
     sizes = sorted({r.members for r in runs})
@@ -202,17 +210,10 @@ def svg(runs: Sequence[Run], title: str) -> str:
 def report(runs: Sequence[Run], routes: int, sessions: int) -> list[str]:
     """Per line and size: medians, spread and flaps; then each variant's fit, extrapolated."""
     lines = []
-    by_line: dict[str, list[Run]] = defaultdict(list)
-    by_variant: dict[str, list[Run]] = defaultdict(list)
-    for run in runs:
-        by_line[run.series].append(run)
-        by_variant[run.variant].append(run)
     cpu_points: dict[str, list[tuple[float, float]]] = defaultdict(list)
     memory_points: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for name, its in by_line.items():
-        sizes: defaultdict[int, list[Run]] = defaultdict(list)
-        for run in its:
-            sizes[run.routes].append(run)
+    for name, its in grouped(runs, lambda r: r.series).items():
+        sizes = grouped(its, lambda r: r.routes)
         for size, at in sorted(sizes.items()):
             cpu = median(r.route_cpu for r in at)
             memory = median(r.memory_mb for r in at)
@@ -225,7 +226,7 @@ def report(runs: Sequence[Run], routes: int, sessions: int) -> list[str]:
                 f"{max(r.route_cpu for r in at):.2f}), {cpu / exports * 1e9:.0f} ns per route "
                 f"export, peak memory median {memory:.0f} MB, flaps {sum(r.flaps for r in at)}"
             )
-    for variant in by_variant:
+    for variant in grouped(runs, lambda r: r.variant):
         cpu_slope, cpu_base = fit(cpu_points[variant])
         memory_slope, memory_base = fit(memory_points[variant])
         lines.append(
