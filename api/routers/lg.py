@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, Db, Settings
@@ -73,7 +73,7 @@ async def _answer(
     ask: Callable[..., lg.Cached[dict[str, Any]]],
     *args: Any,
     page: Page | None = None,
-) -> JSONResponse:
+) -> Response:
     """The kept answer, read on the event loop; the first time, BIRD's, waited for on the
     threads kept for BIRD (``api.threads``): a dump that takes BIRD seconds must not hold
     the worker's handler thread."""
@@ -84,9 +84,9 @@ async def _answer(
     return await run_in_threadpool(_response, answer, page)
 
 
-def _response(answer: lg.Cached[dict[str, Any]], page: Page | None) -> JSONResponse:
+def _response(answer: lg.Cached[dict[str, Any]], page: Page | None) -> Response:
     """The answer as JSON: on the handler thread, as a whole table may take a second."""
-    return JSONResponse(lg.body(answer, page))
+    return Response(lg.body(answer, page), media_type="application/json")
 
 
 async def _routes(
@@ -97,7 +97,7 @@ async def _routes(
     name: str,
     offset: int | None,
     limit: int | None,
-) -> JSONResponse:
+) -> Response:
     paged = offset is not None or limit is not None
     page = Page(offset or 0, limit) if paged else None
     return await _answer(request, glass.routes, rs, query, name, page=page)
@@ -110,25 +110,25 @@ def route_servers(db: Db) -> dict[str, Any]:
 
 
 @router.get("/{rs}/status", summary="BIRD status", responses=_BIRD)
-async def status(request: Request, rs: RouteServer, glass: Glass) -> JSONResponse:
+async def status(request: Request, rs: RouteServer, glass: Glass) -> Response:
     """birdwatcher ``/status``."""
     return await _answer(request, glass.status, rs)
 
 
 @router.get("/{rs}/protocols", summary="Every protocol", responses=_BIRD)
-async def protocols(request: Request, rs: RouteServer, glass: Glass) -> JSONResponse:
+async def protocols(request: Request, rs: RouteServer, glass: Glass) -> Response:
     """birdwatcher ``/protocols``: a map keyed by protocol name."""
     return await _answer(request, glass.protocols, rs)
 
 
 @router.get("/{rs}/protocols/bgp", summary="BGP sessions", responses=_BIRD)
-async def protocols_bgp(request: Request, rs: RouteServer, glass: Glass) -> JSONResponse:
+async def protocols_bgp(request: Request, rs: RouteServer, glass: Glass) -> Response:
     """birdwatcher ``/protocols/bgp``: the BGP protocols, keyed by name."""
     return await _answer(request, glass.protocols, rs, True)
 
 
 @router.get("/{rs}/protocols/short", summary="Protocol rows", responses=_BIRD)
-async def protocols_short(request: Request, rs: RouteServer, glass: Glass) -> JSONResponse:
+async def protocols_short(request: Request, rs: RouteServer, glass: Glass) -> Response:
     """birdwatcher ``/protocols/short``: each protocol's row of ``show protocols``."""
     return await _answer(request, glass.protocols_short, rs)
 
@@ -145,7 +145,7 @@ def _listing(path: str, query: RouteQuery, summary: str, doc: str) -> None:
         name: Annotated[str, Path(alias=query.field)],
         offset: Offset = None,
         limit: Limit = None,
-    ) -> JSONResponse:
+    ) -> Response:
         return await _routes(request, glass, rs, query, name, offset, limit)
 
     listing.__doc__ = doc
@@ -200,7 +200,7 @@ async def routes_prefix(
     prefix: Annotated[str, Query(description="A prefix or address, e.g. 192.0.2.0/24.")],
     offset: Offset = None,
     limit: Limit = None,
-) -> JSONResponse:
+) -> Response:
     """birdwatcher ``/routes/prefix?prefix=``: the routes of the most specific network
     covering the prefix or address."""
     return await _routes(request, glass, rs, RouteQuery.PREFIX, prefix, offset, limit)

@@ -10,6 +10,7 @@ from ixp.lg.cache import Cached, NotKept, TtlCache
 from ixp.lg.reader import CachedReader
 from ixp.lg.service import (
     VERSION,
+    EncodedList,
     LookingGlass,
     Page,
     RouteQuery,
@@ -23,6 +24,7 @@ __all__ = [
     "VERSION",
     "Cached",
     "CachedReader",
+    "EncodedList",
     "LookingGlass",
     "NotKept",
     "Page",
