@@ -93,7 +93,13 @@ ROUTES: dict[int, dict[int, list[tuple[str, tuple[int, ...]]]]] = {
 
 
 def rpsl_with(directory: Path, *, add: str = "", drop: tuple[str, ...] = ()) -> Path:
-    """The lab's registry dump with route objects added and/or removed, as a new file."""
+    """The lab's registry dump with route objects added and/or removed, as a file named by
+    its content.
+
+    The same content is the same file, written once and renamed into place: a test
+    asks for the same dump again while a spawned push is still reading it, and a
+    rewrite in place let that push read a truncated dump (AS-SETs "not in rpsl").
+    """
     text = BASE_RPSL.read_text(encoding="utf-8")
     for prefix in drop:
         kind = "route6" if ":" in prefix else "route"
@@ -103,7 +109,10 @@ def rpsl_with(directory: Path, *, add: str = "", drop: tuple[str, ...] = ()) -> 
     text += add
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     path = directory / f"irr-{digest}.rpsl"
-    path.write_text(text, encoding="utf-8")
+    if not path.exists():
+        staged = path.with_name(f".{path.name}.{os.getpid()}")
+        staged.write_text(text, encoding="utf-8")
+        staged.replace(path)
     return path
 
 
