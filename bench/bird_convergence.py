@@ -63,6 +63,7 @@ from ixp.lab.netns import LabError, run, wait_until
 from ixp.members import get_member
 from ixp.rpki.service import load_file
 from ixp.rs.build import build
+from ixp.rs.codes import RPKI_NAMESPACE
 from ixp.rs.context import build_context
 from ixp.rs.types import RsContext
 from ixp.settings import Settings
@@ -267,9 +268,25 @@ def without_rpki_tags(config: str) -> str:
     """The import filter validating RPKI as before (invalid rejected) but tagging no route
     with its state: the tag is a large community on every accepted route, which the 14
     million exports of a convergence then carry and rewrite."""
+    return _rpki_case_replaced(config, "")
+
+
+def one_rpki_tag(config: str) -> str:
+    """The import filter tagging every accepted route with the same large community instead
+    of its RPKI state: as many tagged routes as the generated configuration, but routes
+    that share a path keep one attribute set. Against the generated configuration and
+    ``no RPKI tags`` it separates the cost of carrying a tag from that of splitting a
+    path's routes into valid and unknown updates."""
+    tag = f"\tbgp_large_community.add((RS_ASN, {RPKI_NAMESPACE}, 0));\n"
+    return _rpki_case_replaced(config, tag)
+
+
+def _rpki_case_replaced(config: str, tagging: str) -> str:
+    """``config`` with the RPKI case block of its import filter reduced to rejecting invalid
+    routes, followed by ``tagging`` (filter lines)."""
     changed, count = re.subn(
         r"^\tcase rs_rpki_state\(\) \{\n\t\tROA_INVALID: (.*)\n(?:\t\t.*\n){2}\t\}\n",
-        "\tif rs_rpki_state() = ROA_INVALID then { \\1 }\n",
+        "\tif rs_rpki_state() = ROA_INVALID then { \\1 }\n" + tagging,
         config,
         flags=re.MULTILINE,
     )
@@ -554,6 +571,7 @@ VARIANTS: dict[str, Transform] = {
     "no limits": lambda generated, _context: without_limits(generated),
     "empty ROA tables": lambda generated, _context: without_roas(generated),
     "no RPKI tags": lambda generated, _context: without_rpki_tags(generated),
+    "one RPKI tag": lambda generated, _context: one_rpki_tag(generated),
     "export filter only": lambda generated, _context: without_import_filters(generated),
     "import filter only": lambda generated, _context: without_export_filters(generated),
 }
