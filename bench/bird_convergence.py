@@ -63,7 +63,7 @@ from ixp.lab.netns import LabError, run, wait_until
 from ixp.members import get_member
 from ixp.rpki.service import load_file
 from ixp.rs.build import build
-from ixp.rs.codes import RPKI_NAMESPACE
+from ixp.rs.codes import RPKI_NAMESPACE, RpkiTag
 from ixp.rs.context import build_context
 from ixp.rs.types import RsContext
 from ixp.settings import Settings
@@ -279,6 +279,28 @@ def one_rpki_tag(config: str) -> str:
     path's routes into valid and unknown updates."""
     tag = f"\tbgp_large_community.add((RS_ASN, {RPKI_NAMESPACE}, 0));\n"
     return _rpki_case_replaced(config, tag)
+
+
+def internal_rpki_state(config: str) -> str:
+    """The import filter keeping each accepted route's RPKI state in a BIRD attribute of
+    its own (``rs_rpki``, which ``show route all`` shows and no peer is sent) instead of
+    the large community: the candidate for keeping the state visible without carrying
+    it through every export."""
+    changed = _replaced_once(
+        "attribute int rs_export_check;",
+        "attribute int rs_export_check;\nattribute int rs_rpki;",
+        config,
+    )
+    for tag in RpkiTag:
+        community = f"bgp_large_community.add((RS_ASN, {RPKI_NAMESPACE}, {tag.value}));"
+        changed = _replaced_once(community, f"rs_rpki = {tag.value};", changed)
+    return changed
+
+
+def _replaced_once(old: str, new: str, config: str) -> str:
+    if config.count(old) != 1:
+        raise ValueError(f"the configuration has {config.count(old)} of {old!r}, not one")
+    return config.replace(old, new)
 
 
 def _rpki_case_replaced(config: str, tagging: str) -> str:
@@ -572,6 +594,7 @@ VARIANTS: dict[str, Transform] = {
     "empty ROA tables": lambda generated, _context: without_roas(generated),
     "no RPKI tags": lambda generated, _context: without_rpki_tags(generated),
     "one RPKI tag": lambda generated, _context: one_rpki_tag(generated),
+    "RPKI state internal": lambda generated, _context: internal_rpki_state(generated),
     "export filter only": lambda generated, _context: without_import_filters(generated),
     "import filter only": lambda generated, _context: without_export_filters(generated),
 }
