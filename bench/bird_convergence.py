@@ -245,13 +245,19 @@ def without_roas(config: str) -> str:
     return _ROA_ROUTE.sub("", config)
 
 
-def _removed(pattern: str, config: str, what: str) -> str:
-    """``config`` without every line matching ``pattern``; an error if there is none, so a
-    variant never silently measures the unchanged configuration."""
-    changed, count = re.subn(pattern, "", config, flags=re.MULTILINE)
-    if count == 0:
-        raise ValueError(f"the configuration has no {what} to remove")
+def _substituted(pattern: str, replacement: str, config: str, what: str, *, once: bool) -> str:
+    """``config`` with ``pattern`` (a multi-line regular expression) replaced; an error if it
+    matches nowhere (or, ``once``, not exactly once), so a variant never silently measures
+    the unchanged configuration."""
+    changed, count = re.subn(pattern, replacement, config, flags=re.MULTILINE)
+    if count == 0 or (once and count != 1):
+        raise ValueError(f"the configuration has {count} {what}, not {'one' if once else 'any'}")
     return changed
+
+
+def _removed(pattern: str, config: str, what: str) -> str:
+    """``config`` without every line matching ``pattern``."""
+    return _substituted(pattern, "", config, what, once=False)
 
 
 def without_secondary(config: str) -> str:
@@ -286,35 +292,31 @@ def internal_rpki_state(config: str) -> str:
     its own (``rs_rpki``, which ``show route all`` shows and no peer is sent) instead of
     the large community: the candidate for keeping the state visible without carrying
     it through every export."""
-    changed = _replaced_once(
-        "attribute int rs_export_check;",
+    changed = _substituted(
+        r"^attribute int rs_export_check;$",
         "attribute int rs_export_check;\nattribute int rs_rpki;",
         config,
+        "rs_export_check attributes",
+        once=True,
     )
     for tag in RpkiTag:
         community = f"bgp_large_community.add((RS_ASN, {RPKI_NAMESPACE}, {tag.value}));"
-        changed = _replaced_once(community, f"rs_rpki = {tag.value};", changed)
+        changed = _substituted(
+            re.escape(community), f"rs_rpki = {tag.value};", changed, community, once=True
+        )
     return changed
-
-
-def _replaced_once(old: str, new: str, config: str) -> str:
-    if config.count(old) != 1:
-        raise ValueError(f"the configuration has {config.count(old)} of {old!r}, not one")
-    return config.replace(old, new)
 
 
 def _rpki_case_replaced(config: str, tagging: str) -> str:
     """``config`` with the RPKI case block of its import filter reduced to rejecting invalid
     routes, followed by ``tagging`` (filter lines)."""
-    changed, count = re.subn(
+    return _substituted(
         r"^\tcase rs_rpki_state\(\) \{\n\t\tROA_INVALID: (.*)\n(?:\t\t.*\n){2}\t\}\n",
         "\tif rs_rpki_state() = ROA_INVALID then { \\1 }\n" + tagging,
         config,
-        flags=re.MULTILINE,
+        "RPKI case blocks",
+        once=True,
     )
-    if count != 1:
-        raise ValueError(f"the configuration has {count} RPKI case blocks, not one")
-    return changed
 
 
 def without_limits(config: str) -> str:
