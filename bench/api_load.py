@@ -89,7 +89,7 @@ from ixp.members import MemberInput, add_member, show_members
 from ixp.models import Member
 from ixp.monitor import filtered
 from ixp.monitor.sessions import record_samples, samples_from
-from ixp.rs.codes import REJECT_NAMESPACE, RejectCode
+from ixp.rs.codes import REJECT_NAMESPACE, RPKI_ATTRIBUTE, RejectCode, RpkiTag
 from ixp.rs.context import protocol_name
 from ixp.settings import Settings
 
@@ -242,8 +242,9 @@ def route_server_config(members: Sequence[Announcer]) -> str:
     lines = [
         f"router id {rs4};",
         "protocol device {}",
+        f"attribute int {RPKI_ATTRIBUTE};",
         "filter bench_import {",
-        f"  bgp_large_community.add(({RS_ASN}, 1000, 1));",
+        f"  {RPKI_ATTRIBUTE} = {RpkiTag.VALID.value};",
         f"  if bgp_large_community ~ [{FILTERED_MARK}] then {{",
         f"    bgp_large_community.add(({RS_ASN}, {REJECT_NAMESPACE}, "
         f"{RejectCode.PREFIX_NOT_IN_AS_SET.value}));",
@@ -580,7 +581,7 @@ def uncached_lg(socket_path: str, protocol: str) -> None:
     parsed = time.perf_counter() - started
     glass = lg.LookingGlass(30.0, timeout=120.0)
     started = time.perf_counter()
-    answer = glass.routes(lg.Target("rs1", socket_path), lg.RouteQuery.PROTOCOL, protocol)
+    answer = glass.routes(lg.Target("rs1", socket_path, RS_ASN), lg.RouteQuery.PROTOCOL, protocol)
     whole = time.perf_counter() - started
     print(
         f"\nUncached /routes/protocol/{protocol}: {len(answer.value['routes']):,} routes; "

@@ -4,9 +4,10 @@ and the looking glass's shaping, at several answer sizes.
 By default a BIRD 2 runs in a network namespace of its own (``ixp.lab``) with
 one static protocol per answer size (``--sizes``), each route carrying what a
 member's BGP route carries (origin, a two-ASN path, next hop, local
-preference, a community, large communities on a third), and one protocol of
-plain routes filling the table up to ``--table`` routes, since ``show route
-protocol X`` walks the whole table whatever X holds. ``--socket`` measures a
+preference, a community, large communities on a third) and the RPKI state the
+route server keeps, and one protocol of plain routes filling the table up to
+``--table`` routes, since ``show route protocol X`` walks the whole table
+whatever X holds. ``--socket`` measures a
 BIRD that is already running instead (``bench/api_load.py --hold`` prints
 rs1's socket), for the protocols given with ``--protocols``.
 
@@ -46,7 +47,9 @@ from ixp.lab import netns
 from ixp.lab.bird import bird_in_namespace
 from ixp.lg import shapes
 from ixp.lg.cache import utc_now
+from ixp.rs.codes import RPKI_ATTRIBUTE, RpkiTag
 
+RS_ASN = 59900
 V4_FIRST = 11 << 24  # 11.0.0.0: /24s upwards, clear of the bogon ranges
 
 
@@ -60,7 +63,8 @@ def bird_config(sizes: Sequence[int], table: int) -> str:
     lines = [
         "router id 192.0.2.1;",
         "protocol device {}",
-        "filter rs_in { bgp_large_community.add((59900, 1000, 1)); accept; }",
+        f"attribute int {RPKI_ATTRIBUTE};",
+        f"filter rs_in {{ {RPKI_ATTRIBUTE} = {RpkiTag.VALID.value}; accept; }}",
     ]
     index = 0
     for size in sizes:
@@ -126,7 +130,7 @@ def measure(socket_path: str, protocol: str, runs: int) -> Timing:
         parsed = time.perf_counter()
         now = utc_now()
         for route in routes:
-            shapes.route(route, now)
+            shapes.route(route, now, RS_ASN)
         shaped = time.perf_counter()
         best.routes = len(routes)
         best.read = min(best.read, read - started)

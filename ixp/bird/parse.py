@@ -34,8 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ixp.errors import SourceUnavailable
+from ixp.rs.codes import RPKI_ATTRIBUTE, RpkiTag
 
 _SEPARATORS = ("-", " ")
+_RPKI_TAGS = frozenset(tag.value for tag in RpkiTag)
 _U16 = 0xFFFF
 _U32 = 0xFFFFFFFF
 
@@ -346,6 +348,8 @@ class BirdRoute:
     interface: str | None = None
     route_type: tuple[str, ...] = ()
     ext_communities: tuple[tuple[str, str, str], ...] = ()
+    rpki: RpkiTag | None = None
+    """The route server's RPKI state of an accepted route (``codes.RPKI_ATTRIBUTE``)."""
     attributes: dict[str, str] = field(default_factory=dict)
     """Every ``BGP.*`` attribute as BIRD printed it, keyed without ``BGP.`` (a looking glass
     passes them on as text, like birdwatcher)."""
@@ -449,6 +453,11 @@ def _route_attribute(route: BirdRoute, key: str, value: str) -> None:
         route.local_pref = _number(key, value)
     elif key == "BGP.med":
         route.med = _number(key, value)
+    elif key == RPKI_ATTRIBUTE:
+        state = _number(key, value)
+        if state not in _RPKI_TAGS:
+            raise UnreadableOutput(key, value)
+        route.rpki = RpkiTag(state)
 
 
 def parse_routes(lines: Iterable[ReplyLine]) -> list[BirdRoute]:

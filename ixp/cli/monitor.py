@@ -150,7 +150,7 @@ def routes_command(
                 reader=routes.DirectReader(settings.bird_timeout_seconds),
                 sockets=lab_sockets(settings) if lab else None,
             )
-    columns = (*_ROUTE_COLUMNS, "reasons", "since") if filtered else _ROUTE_COLUMNS
+    columns = (*_ROUTE_COLUMNS, "reasons", "since") if filtered else (*_ROUTE_COLUMNS, "rpki")
     title = f"AS{asn}: {'filtered' if filtered else 'accepted'} routes"
     emit(as_json, rows, title, columns)
 

@@ -57,17 +57,19 @@ _NO_TABLES = "No valid tables"
 
 @dataclass(frozen=True)
 class Target:
-    """A route server as the looking glass reaches it: its name and BIRD's control socket."""
+    """A route server as the looking glass reaches it: its name, BIRD's control socket and
+    its ASN (the first field of the communities it tags routes with)."""
 
     name: str
     socket: str
+    asn: int
 
 
 def target(session: Session, name: str, sockets: Mapping[str, str]) -> Target:
     """The route server ``name`` of the exchange (``NotFound`` if there is none), reached
     through ``sockets[name]`` when given there (``settings.bird_sockets``)."""
     rs = exchange.get_route_server(session, name)
-    return Target(rs.name, sockets.get(rs.name, rs.control_socket))
+    return Target(rs.name, sockets.get(rs.name, rs.control_socket), rs.asn)
 
 
 def route_servers(session: Session) -> list[dict[str, Any]]:
@@ -275,7 +277,7 @@ class LookingGlass:
         def fetch(bird: BirdClient) -> dict[str, Any]:
             found = _routes(bird, query.arguments.format(name), query.field, name)
             now = utc_now()
-            return {"routes": EncodedList.of(shapes.route(r, now) for r in found)}
+            return {"routes": EncodedList.of(shapes.route(r, now, rs.asn) for r in found)}
 
         return self._ask(rs, ("routes", query.name, name), fetch, block)
 

@@ -13,7 +13,9 @@ package) and what Alice-LG's birdwatcher source reads:
   ``communities`` and ``large_communities`` lists of number lists,
   ``ext_communities`` lists of three strings, and every other ``BGP.*``
   attribute (``origin``, ``next_hop``, ``local_pref``, ``med`` ...) the text
-  BIRD printed, left out when BIRD printed none.
+  BIRD printed, left out when BIRD printed none. An accepted route's RPKI
+  state is among its ``large_communities`` as ``[rs_asn, 1000, n]`` even when
+  the route server keeps it in a BIRD attribute only (``codes.RPKI_ATTRIBUTE``).
 
 Times differ on purpose: birdwatcher passes BIRD's own text on, whose format
 depends on BIRD's ``timeformat`` and on the age of the entry (``12:00:00.123``
@@ -31,6 +33,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ixp.bird import BirdRoute, BirdStatus, ProtocolStatus, parse_bird_time
+from ixp.rs.codes import rpki_community
 
 SERVER_TIME = "%Y-%m-%d %H:%M:%S"
 """Protocol, route and status times (Alice-LG ``servertime_short`` and ``servertime_ext``)."""
@@ -138,8 +141,21 @@ def _numbers(communities: Iterable[str]) -> list[list[int]]:
     return [[int(part) for part in community.split(":")] for community in communities]
 
 
-def route(r: BirdRoute, now: dt.datetime) -> dict[str, Any]:
-    """One entry of ``routes``.
+def _large_communities(r: BirdRoute, rs_asn: int) -> tuple[str, ...]:
+    """The route's large communities with its RPKI state as ``rs_asn:1000:n`` among them.
+
+    The route server keeps the state in a BIRD attribute (``codes.RPKI_ATTRIBUTE``)
+    unless the exchange sends it to members; Alice-LG reads RPKI states only from
+    large communities, so the looking glass shows it as one either way.
+    """
+    if r.rpki is None:
+        return r.large_communities
+    tag = rpki_community(rs_asn, r.rpki)
+    return r.large_communities if tag in r.large_communities else (*r.large_communities, tag)
+
+
+def route(r: BirdRoute, now: dt.datetime, rs_asn: int) -> dict[str, Any]:
+    """One entry of ``routes`` from route server ``rs_asn``.
 
     ``gateway`` is the address of BIRD's ``via`` line, or the BGP next hop when
     BIRD showed none (an unresolved next hop); ``learnt_from`` is the ``from``
@@ -148,7 +164,7 @@ def route(r: BirdRoute, now: dt.datetime) -> dict[str, Any]:
     bgp: dict[str, Any] = {key: value for key, value in r.attributes.items() if key not in _SHAPED}
     bgp["as_path"] = [str(asn) for asn in r.as_path]
     bgp["communities"] = _numbers(r.communities)
-    bgp["large_communities"] = _numbers(r.large_communities)
+    bgp["large_communities"] = _numbers(_large_communities(r, rs_asn))
     bgp["ext_communities"] = [list(community) for community in r.ext_communities]
     return {
         "network": r.prefix,

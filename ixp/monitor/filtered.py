@@ -138,5 +138,6 @@ def _row(route: FilteredRoute, rs: RouteServer) -> FilteredRouteRow:
         as_path=route.as_path,
         communities=route.communities,
         large_communities=route.large_communities,
+        rpki=None,
     )
     return with_reasons(row, rs.asn, since=route.since)

@@ -193,7 +193,9 @@ def path_text(route: BirdRoute) -> str:
 
 @dataclass(frozen=True)
 class RouteRow:
-    """A member's route on a route server, as ``ixp routes`` and the API show it."""
+    """A member's route on a route server, as ``ixp routes`` and the API show it; ``rpki``
+    is the route server's RPKI state of an accepted route (``valid`` or ``unknown``), None
+    for a filtered route."""
 
     route_server: str
     prefix: str
@@ -202,6 +204,7 @@ class RouteRow:
     as_path: str
     communities: str
     large_communities: str
+    rpki: str | None
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,7 @@ def route_row(route: BirdRoute, rs: RouteServer, filtered: bool) -> RouteRow:
         as_path=path_text(route),
         communities=" ".join(route.communities),
         large_communities=" ".join(route.large_communities),
+        rpki=route.rpki.name.lower() if route.rpki and not filtered else None,
     )
     return with_reasons(row, rs.asn) if filtered else row
 

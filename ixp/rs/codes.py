@@ -18,6 +18,18 @@ REJECT_NAMESPACE = 1101
 RPKI_NAMESPACE = 1000
 """Second field of the informational RPKI large communities."""
 
+RPKI_ATTRIBUTE = "rs_rpki"
+"""The BIRD attribute (``attribute int``) that holds an accepted route's RPKI state.
+
+The route server keeps the state in an attribute of its own, which BIRD shows in
+``show route all`` and never sends to a peer, rather than in a large community:
+a community is carried through every export of the route (about 15 million when
+100 members converge on 80,000 routes), and measured at that scale it cost a
+fifth more CPU than a bare route server. The looking glass turns the attribute
+back into the community for Alice-LG; members get the community itself only when
+the exchange turns it on (``settings.rpki_tag_routes``).
+"""
+
 
 class RejectCode(enum.IntEnum):
     """Why the route server filtered a route (third field of ``RS_ASN:1101:code``)."""
@@ -36,10 +48,16 @@ class RejectCode(enum.IntEnum):
 
 
 class RpkiTag(enum.IntEnum):
-    """Route-origin validation state carried as ``RS_ASN:1000:n`` on accepted routes."""
+    """Route-origin validation state of an accepted route: the value of ``rs_rpki`` and the
+    third field of ``RS_ASN:1000:n``."""
 
     VALID = 1
     UNKNOWN = 2
+
+
+def rpki_community(rs_asn: int, tag: RpkiTag) -> str:
+    """The informational large community of ``tag`` as BIRD and ExaBGP write it."""
+    return f"{rs_asn}:{RPKI_NAMESPACE}:{tag.value}"
 
 
 @dataclass(frozen=True)

@@ -250,7 +250,7 @@ def _relevant_roas(
     overlapping one of them (covering it, or covering a more-specific of it) can
     change whether a route is accepted. The rest would cost BIRD memory and
     startup time (400,000 ROAs: 176 MB against 88 MB, measured in bench/rs_build.py)
-    and only add an RPKI tag to routes the IRR check rejects anyway.
+    and only record an RPKI state on routes the IRR check rejects anyway.
     """
     registered = {
         family: Spans(
@@ -563,7 +563,10 @@ def build_context(
         blackhole_v6=_address(exchange.blackhole_ipv6, 6, "blackhole_ipv6"),
         limits=limits_from(settings),
         rpki=RpkiSource(
-            roas=relevant, rtr_host=settings.rpki_rtr_host, rtr_port=settings.rpki_rtr_port
+            roas=relevant,
+            rtr_host=settings.rpki_rtr_host,
+            rtr_port=settings.rpki_rtr_port,
+            tag_routes=settings.rpki_tag_routes,
         ),
         collector=_collector(settings, rs),
         members=tuple(policies),

@@ -207,11 +207,14 @@ class Collector:
 
 @dataclass(frozen=True)
 class RpkiSource:
-    """Where ROAs come from: an RTR validator (``rtr_host`` set) or static ``roas``."""
+    """Where ROAs come from: an RTR validator (``rtr_host`` set) or static ``roas``; and
+    whether members receive each accepted route's RPKI state as a large community
+    (``tag_routes``; the route server always keeps it in ``rs_rpki``, see ``codes``)."""
 
     roas: tuple[RoaLike, ...]
     rtr_host: str | None
     rtr_port: int
+    tag_routes: bool = False
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,10 @@ router id 192.0.2.1;
 ipv4 table master4 sorted;
 ipv6 table master6 sorted;
 protocol device {}
+attribute int rs_rpki;
 filter member_in {
-  if net = 45.64.16.0/20 then { bgp_large_community.add((59900, 1101, 9)); reject; }
+  if net = 45.64.16.0/20 then { bgp_large_community.add((38195, 1101, 9)); reject; }
+  rs_rpki = 1;
   accept;
 }
 protocol static AS64500_v4 {
@@ -56,7 +58,7 @@ protocol static AS64500_v4 {
     bgp_origin = ORIGIN_IGP; bgp_path.prepend(64501); bgp_path.prepend(64500);
     bgp_next_hop = 185.1.50.11; bgp_local_pref = 100; bgp_med = 5;
     bgp_community.add((64500, 1)); bgp_ext_community.add((rt, 64500, 7));
-    bgp_large_community.add((59900, 1000, 1));
+    bgp_large_community.add((64500, 100, 7));
   };
   route 45.64.16.0/20 blackhole { bgp_path.prepend(64500); };
 }
@@ -233,7 +235,8 @@ def test_an_accepted_route_field_by_field(lg: TestClient) -> None:
         "local_pref": "100",
         "med": "5",
         "communities": [[64500, 1]],
-        "large_communities": [[59900, 1000, 1]],
+        # BIRD's own, then the RPKI state of rs_rpki as rs1-isb's (AS38195) community.
+        "large_communities": [[64500, 100, 7], [38195, 1000, 1]],
         "ext_communities": [["rt", "64500", "7"]],
     }
 
@@ -241,7 +244,7 @@ def test_an_accepted_route_field_by_field(lg: TestClient) -> None:
 def test_a_filtered_route_carries_its_reject_reason(lg: TestClient) -> None:
     (route,) = get(lg, f"routes/filtered/{MEMBER}")["routes"]
     assert route["network"] == "45.64.16.0/20"
-    assert route["bgp"]["large_communities"] == [[59900, 1101, 9]]
+    assert route["bgp"]["large_communities"] == [[38195, 1101, 9]]
     assert route["bgp"]["as_path"] == ["64500"]
     assert (route["bgp"]["communities"], route["bgp"]["ext_communities"]) == ([], [])
     assert "local_pref" not in route["bgp"]

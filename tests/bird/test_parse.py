@@ -21,6 +21,7 @@ from ixp.bird import (
     parse_routes,
 )
 from ixp.errors import SourceUnavailable
+from ixp.rs.codes import RPKI_ATTRIBUTE, RpkiTag
 
 LONG_PATH = "64504 64503 64502 64501 64500 " * 16 + "64504 64503 64502..."
 CONFED_ROUTES = f"""\
@@ -119,6 +120,8 @@ def test_as_paths_bird_cannot_have_written_are_refused(text: str) -> None:
         "BGP.community: (1,x)",
         "BGP.large_community: (1, 2, 3, 4)",
         "BGP.community: (65536,1,)",
+        "rs_rpki: 3",
+        "rs_rpki: valid",
     ],
 )
 def test_attribute_values_bird_cannot_have_written_are_one_project_error(attribute: str) -> None:
@@ -126,6 +129,14 @@ def test_attribute_values_bird_cannot_have_written_are_one_project_error(attribu
     with pytest.raises(UnreadableOutput, match=key.replace(".", r"\.")) as caught:
         parse_routes(route(attribute))
     assert isinstance(caught.value, SourceUnavailable)
+
+
+@pytest.mark.parametrize("tag", list(RpkiTag))
+def test_the_route_servers_rpki_state_is_read_from_its_attribute(tag: RpkiTag) -> None:
+    (read,) = parse_routes(route(f"{RPKI_ATTRIBUTE}: {tag.value}"))
+    assert read.rpki is tag
+    (plain,) = parse_routes(route("BGP.origin: IGP"))
+    assert plain.rpki is None
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ixp.exchange import add_route_server, get_route_server, init_exchange
 from ixp.models import RouteServer
+from ixp.rs.codes import RPKI_ATTRIBUTE, RpkiTag
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "monitor"
 
@@ -28,6 +29,7 @@ RS_ASN = 59900
 BIRD_CONFIG = f"""
 router id 192.0.2.1;
 protocol device {{}}
+attribute int {RPKI_ATTRIBUTE};
 ipv4 table master4;
 ipv6 table master6;
 protocol static members4 {{
@@ -35,7 +37,8 @@ protocol static members4 {{
   route 45.64.0.0/22 blackhole {{
     bgp_path.prepend(38100); bgp_path.prepend(38001);
     bgp_community.add((38001, 100));
-    bgp_large_community.add(({RS_ASN}, 1000, 1));
+    bgp_large_community.add((38001, 100, 7));
+    {RPKI_ATTRIBUTE} = {RpkiTag.VALID.value};
   }};
   route 37.60.0.0/22 blackhole {{ bgp_path.prepend(38002); }};
 }}

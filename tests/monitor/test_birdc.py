@@ -16,6 +16,7 @@ from ixp.bird import (
 )
 from ixp.errors import SourceUnavailable
 from ixp.monitor.routes import reason_text, reject_codes
+from ixp.rs.codes import RpkiTag
 from tests.monitor.conftest import RS_ASN, Bird
 
 
@@ -52,7 +53,9 @@ def test_routes_carry_paths_and_communities(bird: Bird) -> None:
     assert first.primary
     assert first.as_path == (38001, 38100)
     assert first.communities == ("38001:100",)
-    assert first.large_communities == (f"{RS_ASN}:1000:1",)
+    assert first.large_communities == ("38001:100:7",)
+    assert first.rpki is RpkiTag.VALID
+    assert routes["37.60.0.0/22"].rpki is None
     assert routes["37.60.0.0/22"].as_path == (38002,)
     assert [r.prefix for r in only6] == ["2a0b:4000::/32"]
 

@@ -230,7 +230,7 @@ def test_filtered_routes_show_decoded_reasons(live: Live) -> None:
     with live.session() as session:
         rs = get_route_server(session, "rs1")
         cached = CachedReader(30.0, timeout=10.0)  # as the web pages read BIRD
-        accepted = [row.prefix for row in member_routes([rs], 30303, reader=cached)]
+        accepted = [(r.prefix, r.rpki) for r in member_routes([rs], 30303, reader=cached)]
         # As the pages and the API read them: kept by the monitor's round...
         kept = {asn: member_filtered(session, [rs], asn) for asn in (30303, 10101)}
         # ... the same as BIRD answers when asked now, but for since when.
@@ -241,7 +241,7 @@ def test_filtered_routes_show_decoded_reasons(live: Live) -> None:
             assert list(routes.read_at) == ["rs1"]
     filtered = {row.prefix: row for row in kept[30303].rows}
     alpha = {row.prefix: row for row in kept[10101].rows}
-    assert accepted == ["77.30.0.0/20"]
+    assert accepted == [("77.30.0.0/20", "valid")]  # its ROA's state, from rs_rpki
     assert isinstance(filtered["77.30.0.0/21"], FilteredRouteRow)
     assert "rpki-invalid" in filtered["77.30.0.0/21"].reasons
     assert 13 in filtered["77.30.0.0/21"].reject_codes

@@ -74,6 +74,7 @@ def row(as_path: str, codes: tuple[int, ...]) -> FilteredRouteRow:
         as_path=as_path,
         communities="",
         large_communities="",
+        rpki=None,
         reject_codes=codes,
         reasons="",
         reason_details=(),

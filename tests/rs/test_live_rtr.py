@@ -1,8 +1,11 @@
 """RPKI from an RTR validator (RFC 8210), proven with stayrtr and BIRD's `protocol rpki`.
 
 The route-server config is built with ``settings.rpki_rtr_host`` set, so its ROAs
-come only over RTR. A real validator cache, stayrtr, serves an rpki-client JSON
-file on the route server's own loopback inside its namespace. The lab of
+come only over RTR, and with ``settings.rpki_tag_routes`` on, so members receive
+each accepted route's RPKI state as a large community besides the route server's
+own ``rs_rpki`` attribute: every change of state has to reach both. A real
+validator cache, stayrtr, serves an rpki-client JSON file on the route server's
+own loopback inside its namespace. The lab of
 ``tests/lab/exchange.py`` runs with two members: Alpha announces one route per
 RPKI state and family, Charlie receives what the route server exports.
 
@@ -30,7 +33,7 @@ import pytest
 from ixp import db
 from ixp.lab import netns
 from ixp.lab.lab import Lab
-from ixp.rs.codes import REJECT_NAMESPACE, RPKI_NAMESPACE, RejectCode, RpkiTag
+from ixp.rs.codes import REJECT_NAMESPACE, RejectCode, RpkiTag, rpki_community
 from tests.lab.exchange import (
     ALPHA,
     ALPHA_CUSTOMER,
@@ -67,10 +70,7 @@ UNKNOWN_THEN_VALID = pair("45.66.0.0/20", "2a0b:4002::/32", as_path=(ALPHA, ALPH
 ANNOUNCEMENTS = (VALID_THEN_INVALID, INVALID_THEN_VALID, UNKNOWN_THEN_VALID)
 
 VALID, UNKNOWN, INVALID = "valid", "unknown", "invalid"
-TAGS = {
-    f"{RS_ASN}:{RPKI_NAMESPACE}:{RpkiTag.VALID.value}": VALID,
-    f"{RS_ASN}:{RPKI_NAMESPACE}:{RpkiTag.UNKNOWN.value}": UNKNOWN,
-}
+TAGS = {rpki_community(RS_ASN, tag): tag.name.lower() for tag in RpkiTag}
 REJECT_PREFIX = f"{RS_ASN}:{REJECT_NAMESPACE}:"
 
 
@@ -96,7 +96,7 @@ def rtr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtrLab]:
     require_lab()
     directory = tmp_path_factory.mktemp("live-rtr")
     settings = exchange_settings(directory).model_copy(
-        update={"rpki_rtr_host": RTR_HOST, "rpki_rtr_port": RTR_PORT}
+        update={"rpki_rtr_host": RTR_HOST, "rpki_rtr_port": RTR_PORT, "rpki_tag_routes": True}
     )
     engine = db.engine_from_settings(settings)
     routes = {ALPHA: [route for a in ANNOUNCEMENTS for route in (a.v4, a.v6)], CHARLIE: []}
@@ -190,15 +190,14 @@ def eventually(observe: Callable[[], T], expected: T, timeout: float = 15.0) -> 
 def verdicts(lab: Lab, family: int) -> dict[str, str]:
     """What the route server made of each of Alpha's routes of ``family``.
 
-    ``valid``/``unknown`` for an accepted route with that RPKI tag, ``invalid``
-    for a filtered route whose only reject reason is RPKI-invalid, and
+    ``valid``/``unknown`` for an accepted route in that RPKI state (``rs_rpki``),
+    ``invalid`` for a filtered route whose only reject reason is RPKI-invalid, and
     ``rejected <codes>`` for anything else filtered.
     """
     bird = lab.bird(RS_NAME)
     result: dict[str, str] = {}
     for route in bird.routes(f"table master{family}"):
-        tags = sorted(TAGS[c] for c in route.large_communities if c in TAGS)
-        result[route.prefix] = " ".join(tags) or "untagged"
+        result[route.prefix] = route.rpki.name.lower() if route.rpki else "no state"
     for route in bird.routes(f"filtered table master{family}"):
         codes = {
             int(c.removeprefix(REJECT_PREFIX))

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ixp.rs.codes import RPKI_ATTRIBUTE, RPKI_NAMESPACE, RpkiTag
 from ixp.rs.render import bird_text, int_set, render, render_config
 from tests.rs import samples
 from tests.rs.birdtools import needs_bird, parses
@@ -157,6 +158,10 @@ def test_hostile_names_parse_and_change_nothing_but_comments(tmp_path: Path) -> 
         pytest.param({"collector": None}, id="no-collector"),
         pytest.param({"ipv6": None, "lan_v6": None}, id="ipv4-only"),
         pytest.param({"rpki": samples.RpkiSource((), "rtr.example.net", 3323)}, id="rtr-validator"),
+        pytest.param(
+            {"rpki": samples.RpkiSource(samples.ROAS, None, 3323, tag_routes=True)},
+            id="rpki-tags-to-members",
+        ),
     ],
 )
 def test_variants_parse(tmp_path: Path, changes: dict[str, object]) -> None:
@@ -182,3 +187,18 @@ def test_rtr_source_replaces_static_roas() -> None:
     text = render_config(samples.context(rpki=samples.RpkiSource((), "rtr.example.net", 3323)))
     assert 'remote "rtr.example.net" port 3323;' in text
     assert "rs_roa4_static" not in text and "rpki reload off" not in text
+
+
+@pytest.mark.parametrize("tag_routes", [False, True])
+def test_the_rpki_state_is_kept_in_an_attribute_and_sent_only_when_asked(
+    tag_routes: bool,
+) -> None:
+    text = render_config(
+        samples.context(rpki=samples.RpkiSource(samples.ROAS, None, 3323, tag_routes))
+    )
+    assert f"attribute int {RPKI_ATTRIBUTE};" in text
+    sent = []
+    for tag in RpkiTag:
+        assert f"{RPKI_ATTRIBUTE} = {tag.value};" in text
+        sent.append(f"bgp_large_community.add((RS_ASN, {RPKI_NAMESPACE}, {tag.value}));" in text)
+    assert sent == [tag_routes] * len(RpkiTag)
