@@ -32,6 +32,7 @@ Run: ``.venv/bin/python bench/bird_convergence.py --members 100 [--variants bare
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -63,8 +64,8 @@ from ixp.lab.netns import LabError, run, wait_until
 from ixp.members import get_member
 from ixp.rpki.service import load_file
 from ixp.rs.build import build
-from ixp.rs.codes import RPKI_NAMESPACE, RpkiTag
 from ixp.rs.context import build_context
+from ixp.rs.render import render_config
 from ixp.rs.types import RsContext
 from ixp.settings import Settings
 
@@ -270,53 +271,24 @@ def without_keep_filtered(config: str) -> str:
     return _removed(r"^\t+import keep filtered on;\n", config, "import keep filtered")
 
 
-def without_rpki_tags(config: str) -> str:
-    """The import filter validating RPKI as before (invalid rejected) but tagging no route
-    with its state: the tag is a large community on every accepted route, which the 14
-    million exports of a convergence then carry and rewrite."""
-    return _rpki_case_replaced(config, "")
-
-
-def one_rpki_tag(config: str) -> str:
-    """The import filter tagging every accepted route with the same large community instead
-    of its RPKI state: as many tagged routes as the generated configuration, but routes
-    that share a path keep one attribute set. Against the generated configuration and
-    ``no RPKI tags`` it separates the cost of carrying a tag from that of splitting a
-    path's routes into valid and unknown updates."""
-    tag = f"\tbgp_large_community.add((RS_ASN, {RPKI_NAMESPACE}, 0));\n"
-    return _rpki_case_replaced(config, tag)
-
-
-def internal_rpki_state(config: str) -> str:
-    """The import filter keeping each accepted route's RPKI state in a BIRD attribute of
-    its own (``rs_rpki``, which ``show route all`` shows and no peer is sent) instead of
-    the large community: the candidate for keeping the state visible without carrying
-    it through every export."""
-    changed = _substituted(
-        r"^attribute int rs_export_check;$",
-        "attribute int rs_export_check;\nattribute int rs_rpki;",
-        config,
-        "rs_export_check attributes",
-        once=True,
-    )
-    for tag in RpkiTag:
-        community = f"bgp_large_community.add((RS_ASN, {RPKI_NAMESPACE}, {tag.value}));"
-        changed = _substituted(
-            re.escape(community), f"rs_rpki = {tag.value};", changed, community, once=True
-        )
-    return changed
-
-
-def _rpki_case_replaced(config: str, tagging: str) -> str:
-    """``config`` with the RPKI case block of its import filter reduced to rejecting invalid
-    routes, followed by ``tagging`` (filter lines)."""
+def without_rpki_state(config: str) -> str:
+    """The import filter validating RPKI as before (invalid rejected) but recording no
+    state on accepted routes: its RPKI case block reduced to the rejection."""
     return _substituted(
         r"^\tcase rs_rpki_state\(\) \{\n\t\tROA_INVALID: (.*)\n(?:\t\t.*\n){2}\t\}\n",
-        "\tif rs_rpki_state() = ROA_INVALID then { \\1 }\n" + tagging,
+        "\tif rs_rpki_state() = ROA_INVALID then { \\1 }\n",
         config,
         "RPKI case blocks",
         once=True,
     )
+
+
+def with_rpki_tags(context: RsContext) -> str:
+    """The configuration of an exchange that sends members the RPKI state as a large
+    community (``settings.rpki_tag_routes``): a community on every accepted route, which
+    the 15 million exports of a convergence carry."""
+    tagged = dataclasses.replace(context.rpki, tag_routes=True)
+    return render_config(dataclasses.replace(context, rpki=tagged))
 
 
 def without_limits(config: str) -> str:
@@ -594,9 +566,8 @@ VARIANTS: dict[str, Transform] = {
     "no keep filtered": lambda generated, _context: without_keep_filtered(generated),
     "no limits": lambda generated, _context: without_limits(generated),
     "empty ROA tables": lambda generated, _context: without_roas(generated),
-    "no RPKI tags": lambda generated, _context: without_rpki_tags(generated),
-    "one RPKI tag": lambda generated, _context: one_rpki_tag(generated),
-    "RPKI state internal": lambda generated, _context: internal_rpki_state(generated),
+    "no RPKI state": lambda generated, _context: without_rpki_state(generated),
+    "RPKI tags to members": lambda _generated, context: with_rpki_tags(context),
     "export filter only": lambda generated, _context: without_import_filters(generated),
     "import filter only": lambda generated, _context: without_export_filters(generated),
 }
