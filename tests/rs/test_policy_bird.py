@@ -17,6 +17,7 @@ import pytest
 
 from ixp.bird import BirdClient, BirdRoute
 from ixp.monitor.routes import reject_codes
+from ixp.rs.codes import RPKI_NAMESPACE, RpkiTag
 from ixp.rs.explain import explain_route
 from ixp.rs.render import render_config
 from tests.rs import samples
@@ -139,13 +140,16 @@ def test_bird_and_explain_agree(
 
 
 @needs_bird
-def test_accepted_routes_carry_rpki_tags_and_blackholes_are_rewritten(
+def test_accepted_routes_record_their_rpki_state_and_blackholes_are_rewritten(
     bird_results: dict[int, tuple[bool, BirdRoute]],
 ) -> None:
     valid = bird_results[CASES.index(Case(ALPHA.asn, "31.10.0.0/16"))][1]
-    assert f"{samples.RS_ASN}:1000:1" in valid.large_communities
     unknown = bird_results[CASES.index(Case(BRAVO.asn, "62.40.0.0/18", next_hop="185.1.0.99"))][1]
-    assert f"{samples.RS_ASN}:1000:2" in unknown.large_communities
+    assert (valid.rpki, unknown.rpki) == (RpkiTag.VALID, RpkiTag.UNKNOWN)
+    for route in (valid, unknown):  # in rs_rpki only: no community unless rpki_tag_routes
+        assert not any(
+            c.startswith(f"{samples.RS_ASN}:{RPKI_NAMESPACE}:") for c in route.large_communities
+        )
     blackhole = bird_results[CASES.index(Case(ALPHA.asn, "31.10.7.7/32", communities=(BLACKHOLE,)))]
     assert blackhole[0]
     assert blackhole[1].next_hop == "185.1.0.66" and "65535:65281" in blackhole[1].communities
