@@ -87,8 +87,8 @@ class Settings(BaseSettings):
         default=False,
         description="Send members each accepted route's RPKI state as a large community "
         "(RS:1000:1 valid, RS:1000:2 unknown). The route servers and the looking glass know "
-        "the state either way; carrying the community through every export costs about a "
-        "fifth more route-server CPU while 100 members converge on 80,000 routes.",
+        "the state either way; the community travels through every export, which costs "
+        "route-server CPU (the README's performance section has the figures).",
     )
 
     bird_path: str = "bird"
