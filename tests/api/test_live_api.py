@@ -158,7 +158,9 @@ def test_alpha_sees_its_own_routes_and_why_some_were_filtered(live: LiveApi) -> 
     path = f"/api/v1/members/{ALPHA}/routes"
     accepted = live.get(path, role="member")["items"]
     assert sorted(r["prefix"] for r in accepted) == sorted(ALPHA_ACCEPTED)
+    assert [r["rpki"] for r in accepted] == ["valid"] * len(ALPHA_ACCEPTED)  # their ROAs
     filtered = live.get(path, role="member", filtered="true")["items"]
+    assert all(r["rpki"] is None for r in filtered)
     reasons = {r["prefix"]: r["reasons"] for r in filtered}
     assert set(reasons) == set(ALPHA_FILTERED)
     for prefix, reason in ALPHA_FILTERED.items():

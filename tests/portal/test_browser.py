@@ -262,6 +262,8 @@ def test_filtered_routes_say_why_and_what_to_do(portal: Portal) -> None:
         page.goto(f"/members/{ALPHA}/routes/accepted")
         shown = page.locator("tbody tr td:first-child").all_inner_texts()
         assert sorted(shown) == sorted(ALPHA_ACCEPTED)
+        rpki = page.locator("tbody tr td:nth-child(5)").all_inner_texts()  # from rs_rpki
+        assert rpki == ["valid"] * len(ALPHA_ACCEPTED)
 
 
 def test_another_members_pages_answer_404(portal: Portal) -> None:
