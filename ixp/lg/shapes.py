@@ -13,9 +13,9 @@ package) and what Alice-LG's birdwatcher source reads:
   ``communities`` and ``large_communities`` lists of number lists,
   ``ext_communities`` lists of three strings, and every other ``BGP.*``
   attribute (``origin``, ``next_hop``, ``local_pref``, ``med`` ...) the text
-  BIRD printed, left out when BIRD printed none. An accepted route's RPKI
-  state is among its ``large_communities`` as ``[rs_asn, 1000, n]`` even when
-  the route server keeps it in a BIRD attribute only (``codes.RPKI_ATTRIBUTE``).
+  BIRD printed, left out when BIRD printed none. A route's RPKI state is
+  among its ``large_communities`` as ``[rs_asn, 1000, n]`` even when the route
+  server keeps it in a BIRD attribute only (``codes.RPKI_ATTRIBUTE``).
 
 Times differ on purpose: birdwatcher passes BIRD's own text on, whose format
 depends on BIRD's ``timeformat`` and on the age of the entry (``12:00:00.123``

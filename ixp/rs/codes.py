@@ -26,9 +26,9 @@ The route server keeps the state in an attribute of its own, which BIRD shows in
 a community is carried through every export of the route (about 15 million when
 100 members converge on 80,000 routes), the largest part of what the policy cost
 over a bare route server at that scale (the README's performance section has the
-figures). The looking glass turns the attribute
-back into the community for Alice-LG; members get the community itself only when
-the exchange turns it on (``settings.rpki_tag_routes``).
+figures). The looking glass turns the attribute back into the community for
+Alice-LG; members get the community itself only when the exchange turns it on
+(``settings.rpki_tag_routes``).
 """
 
 
