@@ -7,9 +7,9 @@ member's BGP route carries (origin, a two-ASN path, next hop, local
 preference, a community, large communities on a third) and the RPKI state the
 route server keeps, and one protocol of plain routes filling the table up to
 ``--table`` routes, since ``show route protocol X`` walks the whole table
-whatever X holds. ``--socket`` measures a
-BIRD that is already running instead (``bench/api_load.py --hold`` prints
-rs1's socket), for the protocols given with ``--protocols``.
+whatever X holds. ``--socket`` measures a BIRD that is already running instead
+(``bench/api_load.py --hold`` prints rs1's socket), for the protocols given
+with ``--protocols``.
 
 For each protocol, best of ``--runs``:
 

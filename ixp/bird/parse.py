@@ -37,7 +37,6 @@ from ixp.errors import SourceUnavailable
 from ixp.rs.codes import RPKI_ATTRIBUTE, RpkiTag
 
 _SEPARATORS = ("-", " ")
-_RPKI_TAGS = frozenset(tag.value for tag in RpkiTag)
 _U16 = 0xFFFF
 _U32 = 0xFFFFFFFF
 
@@ -454,10 +453,10 @@ def _route_attribute(route: BirdRoute, key: str, value: str) -> None:
     elif key == "BGP.med":
         route.med = _number(key, value)
     elif key == RPKI_ATTRIBUTE:
-        state = _number(key, value)
-        if state not in _RPKI_TAGS:
-            raise UnreadableOutput(key, value)
-        route.rpki = RpkiTag(state)
+        try:
+            route.rpki = RpkiTag(_number(key, value))
+        except ValueError:
+            raise UnreadableOutput(key, value) from None
 
 
 def parse_routes(lines: Iterable[ReplyLine]) -> list[BirdRoute]:

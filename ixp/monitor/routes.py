@@ -229,7 +229,7 @@ def route_row(route: BirdRoute, rs: RouteServer, filtered: bool) -> RouteRow:
         as_path=path_text(route),
         communities=" ".join(route.communities),
         large_communities=" ".join(route.large_communities),
-        rpki=route.rpki.name.lower() if route.rpki and not filtered else None,
+        rpki=route.rpki.label if route.rpki and not filtered else None,
     )
     return with_reasons(row, rs.asn) if filtered else row
 

@@ -55,6 +55,11 @@ class RpkiTag(enum.IntEnum):
     VALID = 1
     UNKNOWN = 2
 
+    @property
+    def label(self) -> str:
+        """The state as the API, the CLI and the pages write it (``valid``, ``unknown``)."""
+        return self.name.lower()
+
 
 def rpki_community(rs_asn: int, tag: RpkiTag) -> str:
     """The informational large community of ``tag`` as BIRD and ExaBGP write it."""

@@ -5,9 +5,9 @@ come only over RTR, and with ``settings.rpki_tag_routes`` on, so members receive
 each accepted route's RPKI state as a large community besides the route server's
 own ``rs_rpki`` attribute: every change of state has to reach both. A real
 validator cache, stayrtr, serves an rpki-client JSON file on the route server's
-own loopback inside its namespace. The lab of
-``tests/lab/exchange.py`` runs with two members: Alpha announces one route per
-RPKI state and family, Charlie receives what the route server exports.
+own loopback inside its namespace. The lab of ``tests/lab/exchange.py`` runs
+with two members: Alpha announces one route per RPKI state and family, Charlie
+receives what the route server exports.
 
 stayrtr can only start once the lab's namespaces exist, that is after BIRD and
 the members: BIRD's first connection is refused and it would wait its `retry`
@@ -70,7 +70,7 @@ UNKNOWN_THEN_VALID = pair("45.66.0.0/20", "2a0b:4002::/32", as_path=(ALPHA, ALPH
 ANNOUNCEMENTS = (VALID_THEN_INVALID, INVALID_THEN_VALID, UNKNOWN_THEN_VALID)
 
 VALID, UNKNOWN, INVALID = "valid", "unknown", "invalid"
-TAGS = {rpki_community(RS_ASN, tag): tag.name.lower() for tag in RpkiTag}
+TAGS = {rpki_community(RS_ASN, tag): tag.label for tag in RpkiTag}
 REJECT_PREFIX = f"{RS_ASN}:{REJECT_NAMESPACE}:"
 
 
@@ -197,7 +197,7 @@ def verdicts(lab: Lab, family: int) -> dict[str, str]:
     bird = lab.bird(RS_NAME)
     result: dict[str, str] = {}
     for route in bird.routes(f"table master{family}"):
-        result[route.prefix] = route.rpki.name.lower() if route.rpki else "no state"
+        result[route.prefix] = route.rpki.label if route.rpki else "no state"
     for route in bird.routes(f"filtered table master{family}"):
         codes = {
             int(c.removeprefix(REJECT_PREFIX))
